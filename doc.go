@@ -1,0 +1,57 @@
+// Package ndshm shares n-dimensional numeric arrays between processes
+// without copying them. An array's bytes live once, in shared memory; each
+// process, Go or NumPy, maps them and wraps its own typed view. What
+// travels between processes is a name, a few integers and small results.
+//
+// # Blocks
+//
+// A Block is one array in one shared-memory file: named, in /dev/shm
+// (Create, Open, Unlink), or anonymous, a memfd passed as a descriptor
+// (CreateAnon, File, OpenFile). Every block is a valid .npy file followed
+// by a small control footer (docs/FORMAT.md), so NumPy attaches with
+// np.load('/dev/shm/NAME', mmap_mode='r+') or python/ndshm.py, and
+// `cp /dev/shm/NAME x.npy` gives a valid .npy file. Blocks that plain
+// Python made with no header open with OpenRaw, given their Spec.
+//
+// # Lifetime
+//
+// Close ends this process's use: it unmaps the block and closes its
+// descriptor. Unlink ends the name. The memory lives while any process
+// still maps it or holds a descriptor, and a named block whose name was
+// never unlinked lives until reboot; so a block made by Create is owned:
+// its Close also unlinks it. Pass Persistent to make a block that outlives
+// its creator (the CLI's create and load do), and remove it with Unlink.
+// Anonymous blocks cannot outlive their users: the kernel frees them with
+// the last descriptor and mapping.
+//
+// While an owned block is open its creator holds an OFD read lock on the
+// footer's liveness byte, which the kernel drops when the creator dies,
+// however it dies: Stat reports it as Info.CreatorAlive.
+//
+// # Aliasing
+//
+// Bytes, View and everything derived from them (Array.Rows, Array.Flat)
+// alias the shared memory: no copy is made, writes are seen at once by
+// every process that maps the block, and all of them are invalid after
+// Close, when touching them faults. Nothing keeps a block mapped for the
+// sake of its views: keep the Block open while you use them, and never
+// close it from a finalizer.
+//
+// # Concurrency
+//
+// Block methods are safe for concurrent use. The data is not
+// synchronized: concurrent reads need no lock; writes to disjoint
+// elements (such as the Rows partitions of a map) need no lock; writes
+// that may overlap another process's reads or writes need a lock across
+// processes. Shared memory is only as trustworthy as the processes that
+// map it: ndshm validates a block's header and footer before mapping it,
+// but a peer may still change the data at any moment.
+//
+// # Caveats
+//
+// A named block whose file another process truncates raises SIGBUS on
+// access; anonymous blocks are sealed against that. systemd-logind with
+// RemoveIPC=yes (its default) deletes a normal user's /dev/shm files when
+// that user's last session ends; run long-lived owners as a system user
+// or set RemoveIPC=no.
+package ndshm

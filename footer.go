@@ -1,0 +1,112 @@
+package ndshm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// The control footer (docs/FORMAT.md): fixed layout, little-endian,
+// found from the end of the file through its trailer.
+const (
+	page        = 4096
+	footerSize  = page
+	footerMagic = "NDSHMFTR"
+	endMagic    = "NDSHMEND"
+	version     = 1
+	livenessOff = 64 // the byte the creator read-locks, alone on its cache line
+	trailerSize = 16
+)
+
+// Kind says what a block holds.
+type Kind uint32
+
+const (
+	KindRaw   Kind = 0 // a headerless block attached with an explicit Spec
+	KindArray Kind = 1
+	KindRing  Kind = 2
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindRaw:
+		return "raw"
+	case KindArray:
+		return "array"
+	case KindRing:
+		return "ring"
+	}
+	return fmt.Sprintf("kind(%d)", uint32(k))
+}
+
+const (
+	flagPersistent = 1 << 0
+	flagAnonymous  = 1 << 1
+)
+
+// footer is the decoded fixed part of a control footer.
+type footer struct {
+	kind       Kind
+	flags      uint64
+	pid        int
+	start      uint64 // creator's start time, clock ticks since boot
+	created    time.Time
+	dataOff    int64
+	dataLen    int64
+	footerSize int64
+}
+
+var le = binary.LittleEndian
+
+func (f *footer) encode(b []byte) {
+	copy(b, footerMagic)
+	le.PutUint32(b[8:], version)
+	le.PutUint32(b[12:], uint32(f.kind))
+	le.PutUint64(b[16:], f.flags)
+	le.PutUint64(b[24:], uint64(f.pid))
+	le.PutUint64(b[32:], f.start)
+	le.PutUint64(b[40:], uint64(f.created.UnixNano()))
+	le.PutUint64(b[48:], uint64(f.dataOff))
+	le.PutUint64(b[56:], uint64(f.dataLen))
+	le.PutUint64(b[footerSize-trailerSize:], footerSize)
+	copy(b[footerSize-8:], endMagic)
+}
+
+// decodeTrailer returns the footer length the trailer claims, checked
+// against the file size.
+func decodeTrailer(t []byte, fileSize int64) (int64, error) {
+	if string(t[8:16]) != endMagic {
+		return 0, fmt.Errorf("%w: no ndshm trailer", ErrFormat)
+	}
+	n := le.Uint64(t[:8])
+	if n < footerSize || n%page != 0 || n > uint64(fileSize) {
+		return 0, fmt.Errorf("%w: footer length %d in a %d-byte file", ErrFormat, n, fileSize)
+	}
+	return int64(n), nil
+}
+
+// decode reads the fixed fields of a footer of length n that ends a file
+// of fileSize bytes, and checks them against each other.
+func (f *footer) decode(b []byte, n, fileSize int64) error {
+	if string(b[:8]) != footerMagic {
+		return fmt.Errorf("%w: bad footer magic", ErrFormat)
+	}
+	if v := le.Uint32(b[8:]); v != version {
+		return fmt.Errorf("%w: footer version %d, want %d", ErrFormat, v, version)
+	}
+	f.kind = Kind(le.Uint32(b[12:]))
+	f.flags = le.Uint64(b[16:])
+	f.pid = int(int64(le.Uint64(b[24:])))
+	f.start = le.Uint64(b[32:])
+	f.created = time.Unix(0, int64(le.Uint64(b[40:])))
+	off, length := le.Uint64(b[48:]), le.Uint64(b[56:])
+	f.footerSize = n
+	if off%page != 0 || off == 0 || off > maxHeader || length > maxSize ||
+		int64(roundUp(off+length)) != fileSize-n {
+		return fmt.Errorf("%w: footer says data [%d, +%d) in a %d-byte file", ErrFormat, off, length, fileSize)
+	}
+	f.dataOff, f.dataLen = int64(off), int64(length)
+	return nil
+}
+
+func roundUp(n uint64) uint64 { return (n + page - 1) &^ (page - 1) }

@@ -1,0 +1,64 @@
+package ndshm
+
+import (
+	"time"
+
+	"github.com/ndshm/ndshm/internal/sys"
+)
+
+// Info describes a block as its header and footer tell it.
+type Info struct {
+	Name         string // "" for an anonymous block
+	Kind         Kind
+	Spec         Spec
+	DataOffset   int64 // where the array's bytes start in the file
+	FileSize     int64
+	Persistent   bool // outlives its creator; only Unlink removes it
+	Anonymous    bool
+	CreatorPID   int
+	CreatorStart uint64 // the creator's start time, clock ticks since boot
+	Created      time.Time
+	CreatorAlive bool // the creator's liveness lock is held (owned blocks only)
+}
+
+// Stat describes the named block without mapping it. It fails with
+// ErrFormat for a file that is not an ndshm block.
+func Stat(name string) (Info, error) {
+	name, err := checkName("stat", name)
+	if err != nil {
+		return Info{}, err
+	}
+	fd, err := sys.Open(name, false)
+	if err != nil {
+		return Info{}, pathErr("stat", name, err)
+	}
+	defer sys.Close(fd)
+	m, err := readMeta(fd)
+	if err != nil {
+		return Info{}, pathErr("stat", name, err)
+	}
+	info := m.info(name)
+	if !info.Persistent {
+		info.CreatorAlive, _ = sys.Held(fd, m.size-m.foot.footerSize+livenessOff)
+	}
+	return info, nil
+}
+
+// Info describes the block. For an owned block, CreatorAlive is true
+// while it is open.
+func (b *Block) Info() Info {
+	m := meta{spec: b.Spec(), foot: b.foot, size: int64(len(b.mem))}
+	info := m.info(b.name)
+	info.CreatorAlive = b.owned
+	return info
+}
+
+func (m meta) info(name string) Info {
+	f := m.foot
+	return Info{
+		Name: name, Kind: f.kind, Spec: m.spec,
+		DataOffset: f.dataOff, FileSize: m.size,
+		Persistent: f.flags&flagPersistent != 0, Anonymous: f.flags&flagAnonymous != 0,
+		CreatorPID: f.pid, CreatorStart: f.start, Created: f.created,
+	}
+}

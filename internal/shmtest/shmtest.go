@@ -1,0 +1,129 @@
+// Package shmtest is the harness of ndshm's multi-process tests: it
+// re-executes the test binary in a role, finds a real NumPy, and makes
+// each test binary prove it left /dev/shm and the process table as it
+// found them.
+package shmtest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+const roleEnv = "NDSHM_TEST_ROLE"
+
+// Main runs the tests, or, in a re-executed child, the role it was
+// started for (its exit status is the child's). It fails the run if a
+// test left anything new in /dev/shm or a child process behind.
+func Main(m *testing.M, roles map[string]func(args []string) int) {
+	if role := os.Getenv(roleEnv); role != "" {
+		f, ok := roles[role]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "shmtest: unknown role %q\n", role)
+			os.Exit(2)
+		}
+		os.Exit(f(os.Args[1:]))
+	}
+	before := shmNames()
+	code := m.Run()
+	if left := newNames(before, shmNames()); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: tests left %v in /dev/shm\n", left)
+		code = 1
+	}
+	if kids := Children(); len(kids) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: tests left child processes %v\n", kids)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// Command returns a command that re-executes this test binary in role,
+// with args after the flags. Its standard error is the test's.
+func Command(role string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
+	cmd.Env = append(os.Environ(), roleEnv+"="+role)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+var seq atomic.Int64
+
+// Name returns a block name unique to this test process.
+func Name() string {
+	return fmt.Sprintf("ndshm-test-%d-%d", os.Getpid(), seq.Add(1))
+}
+
+// Python returns the interpreter with NumPy (Debian's /usr/bin/python3).
+// Without NumPy the test is skipped, or fails when CI is set: CI must
+// never pass by skipping the cross-language tests.
+func Python(t testing.TB) string {
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI needs %s with numpy (make test installs python3-numpy): %v", py, err)
+		}
+		t.Skipf("%s has no numpy: %v", py, err)
+	}
+	return py
+}
+
+// Helper returns the path of python/ndshm.py from a package directory.
+func Helper(t testing.TB) string {
+	dir, _ := os.Getwd()
+	for ; dir != "/"; dir = filepath.Dir(dir) {
+		p := filepath.Join(dir, "python", "ndshm.py")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("python/ndshm.py not found above the test's directory")
+	return ""
+}
+
+func shmNames() []string {
+	ents, _ := os.ReadDir("/dev/shm")
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
+	}
+	return names
+}
+
+func newNames(before, after []string) []string {
+	var left []string
+	for _, n := range after {
+		if !slices.Contains(before, n) {
+			left = append(left, n)
+		}
+	}
+	return left
+}
+
+// Children lists the pids whose parent is this process, zombies included.
+func Children() []int {
+	self := strconv.Itoa(os.Getpid())
+	ents, _ := os.ReadDir("/proc")
+	var kids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[1] == self {
+			kids = append(kids, pid)
+		}
+	}
+	return kids
+}

@@ -1,0 +1,112 @@
+package sys
+
+import (
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// Dir is where the kernel keeps POSIX shared memory, as glibc's shm_open uses it.
+const Dir = "/dev/shm"
+
+// Path returns the file behind a (validated) shared-memory name.
+func Path(name string) string { return Dir + "/" + name }
+
+// Open opens a named block as glibc's shm_open does: O_NOFOLLOW so a
+// planted symlink cannot redirect us, O_CLOEXEC so children inherit
+// nothing; and O_NONBLOCK, so a FIFO planted under the name cannot hang us.
+func Open(name string, writable bool) (int, error) {
+	flags := unix.O_RDONLY
+	if writable {
+		flags = unix.O_RDWR
+	}
+	return retry(func() (int, error) {
+		return unix.Open(Path(name), flags|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	})
+}
+
+// CreateTemp makes an unnamed file in Dir. It gets a name only through
+// Link, once it is complete, so nobody sees it half-built and a creator
+// that dies first leaves nothing behind.
+func CreateTemp(perm uint32) (int, error) {
+	return retry(func() (int, error) {
+		return unix.Open(Dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, perm)
+	})
+}
+
+// Link gives the unnamed file fd the name; it fails with EEXIST if the
+// name is taken, which makes it an atomic exclusive create.
+func Link(fd int, name string) error {
+	return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd),
+		unix.AT_FDCWD, Path(name), unix.AT_SYMLINK_FOLLOW)
+}
+
+// Unlink removes a name; mappings and descriptors stay valid.
+func Unlink(name string) error { return unix.Unlink(Path(name)) }
+
+// Exists reports whether name is present, without following links.
+func Exists(name string) bool {
+	var st unix.Stat_t
+	return unix.Lstat(Path(name), &st) == nil
+}
+
+// Memfd creates an anonymous file that can be sealed. The name only shows
+// in /proc/PID/fd links and is not unique.
+func Memfd(name string) (int, error) {
+	return unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+}
+
+// Seal fixes a memfd's size for good, so no holder can shrink it under
+// another's mapping (a SIGBUS) or grow it.
+func Seal(fd int) error {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS,
+		unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL)
+	return err
+}
+
+// Reserve sizes the file and allocates every page now, so a full tmpfs is
+// ENOSPC here rather than SIGBUS at the first write.
+func Reserve(fd int, size int64) error {
+	for {
+		err := unix.Fallocate(fd, 0, 0, size)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// Size returns the file's length and whether it is a regular file (a
+// FIFO or device planted under a block's name is never one).
+func Size(fd int) (int64, bool, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, false, err
+	}
+	return st.Size, st.Mode&unix.S_IFMT == unix.S_IFREG, nil
+}
+
+// Close closes fd.
+func Close(fd int) error { return unix.Close(fd) }
+
+// Dup returns a close-on-exec copy of fd that shares its open file
+// description (and so its OFD locks).
+func Dup(fd int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) }
+
+func retry(f func() (int, error)) (int, error) {
+	for {
+		fd, err := f()
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// SameFile reports whether name still refers to the file open as fd, so
+// that a creator never unlinks a newer block that took over its name.
+func SameFile(fd int, name string) bool {
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Lstat(Path(name), &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}
