@@ -1,0 +1,343 @@
+"""ndshm: share NumPy arrays between processes through /dev/shm, with zero copies.
+
+This is the NumPy side of ndshm. It speaks block format version 1 (docs/FORMAT.md):
+a .npy header padded to a multiple of 4096 bytes, the array data, zero padding to a
+4096 boundary, and a 4096-byte control footer found from the end of the file.  So
+np.load('/dev/shm/NAME', mmap_mode='r+') also opens any block.
+
+    a = create('frame', (480, 640), 'f4')   # new block, returned as a writable view
+    b = attach('frame')                     # another view of the same memory
+    unlink('frame')                         # remove the name; views stay valid
+
+Blocks are mapped with os.open + mmap.mmap, not multiprocessing.shared_memory:
+SharedMemory registers every block it opens with Python's resource_tracker, which
+unlinks it when the process exits even if the process merely attached it
+(cpython issue 82300).  Here nothing is registered, so attaching never destroys.
+Python cannot hold the creator's liveness lock reliably beyond its own life, so
+blocks created here are persistent: they live until unlink().
+"""
+
+import argparse
+import ast
+import errno
+import io
+import json
+import math
+import mmap
+import operator
+import os
+import stat
+import struct
+import sys
+import time
+
+import numpy as np
+from numpy.lib import format as npyfmt
+
+__all__ = ['attach', 'create', 'unlink', 'info']
+
+SHM_DIR = '/dev/shm'
+VERSION = 1
+PAGE = 4096
+FOOTER_LEN = 4096
+KIND_ARRAY, KIND_RING = 1, 2
+FLAG_PERSISTENT, FLAG_ANONYMOUS = 1, 2
+
+# magic, version, kind, flags, creator pid, creator start time, created ns, H, N
+_FOOTER = struct.Struct('<8sIIQqQqQQ')
+_TRAILER = struct.Struct('<Q8s')        # L, trailer magic; the last 16 bytes
+_FOOTER_MAGIC, _TRAILER_MAGIC = b'NDSHMFTR', b'NDSHMEND'
+
+
+def _roundup(n, m=PAGE):
+    return -(-n // m) * m
+
+
+def _path(name):
+    """Validate a block name the way shm_open does and return its path."""
+    if not isinstance(name, str):
+        raise TypeError('block name must be a str, not %s' % type(name).__name__)
+    base = name[1:] if name.startswith('/') else name
+    if (not base or base in ('.', '..') or '/' in base or '\0' in base
+            or len(os.fsencode(base)) > 255):
+        raise ValueError('invalid block name %r' % name)
+    return os.path.join(SHM_DIR, base)
+
+
+def _check_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise ValueError('dtype %s holds Python objects; it cannot be shared' % dtype)
+    if dtype.itemsize == 0:
+        raise ValueError('dtype %s has no size' % dtype)
+    return dtype
+
+
+def _check_shape(shape):
+    shape = (shape,) if np.ndim(shape) == 0 else shape
+    shape = tuple(operator.index(d) for d in shape)
+    if any(d < 0 for d in shape):
+        raise ValueError('negative dimension in shape %r' % (shape,))
+    return shape
+
+
+def _read_block(fd, name):
+    """Validate the ndshm block open on fd; return its footer and header fields."""
+    size = os.fstat(fd).st_size
+    if size < FOOTER_LEN + PAGE:
+        raise ValueError('%s: not an ndshm block (%d bytes is too small)' % (name, size))
+    L, magic = _TRAILER.unpack(os.pread(fd, _TRAILER.size, size - _TRAILER.size))
+    if magic != _TRAILER_MAGIC:
+        raise ValueError('%s: not an ndshm block (no trailer magic)' % name)
+    if L < FOOTER_LEN or L % PAGE or L > size - PAGE:
+        raise ValueError('%s: bad footer length %d for a %d-byte file' % (name, L, size))
+    f = _FOOTER.unpack(os.pread(fd, _FOOTER.size, size - L))
+    fmagic, version, kind, flags, pid, _start, created, H, N = f
+    if fmagic != _FOOTER_MAGIC or version != VERSION:
+        raise ValueError('%s: bad footer (magic %r, version %d)' % (name, fmagic, version))
+    if H == 0 or H % PAGE or H + N > size - L:
+        raise ValueError('%s: data [%d, %d) does not fit before the footer at %d'
+                         % (name, H, H + N, size - L))
+    head = os.pread(fd, H, 0)
+    if len(head) != H:
+        raise ValueError('%s: short read of the header' % name)
+    try:
+        fp = io.BytesIO(head)
+        npy_version = npyfmt.read_magic(fp)
+        read = {(1, 0): npyfmt.read_array_header_1_0,
+                (2, 0): npyfmt.read_array_header_2_0}.get(npy_version)
+        if read is None:
+            raise ValueError('unsupported .npy version %d.%d' % npy_version)
+        shape, fortran, dtype = read(fp, max_header_size=H)
+        hlen = fp.tell()
+        dtype = _check_dtype(dtype)
+    except Exception as e:     # numpy's parser can raise tokenize errors and more
+        raise ValueError('%s: bad .npy header: %s' % (name, e)) from None
+    if hlen != H:
+        raise ValueError('%s: .npy header is %d bytes, footer says %d' % (name, hlen, H))
+    if any(d < 0 for d in shape) or dtype.itemsize * math.prod(shape) != N:
+        raise ValueError('%s: dtype %s and shape %r do not make %d bytes'
+                         % (name, dtype, shape, N))
+    return dict(kind=kind, flags=flags, pid=pid, created=created, H=H, N=N,
+                dtype=dtype, shape=shape, order='F' if fortran else 'C')
+
+
+def _open(path, flags):
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError('%s is not a regular file' % path)
+    return fd
+
+
+def _view(fd, length, dtype, shape, offset, order, readonly):
+    if length == 0:             # an empty raw array: there is nothing to map
+        return np.ndarray(shape, dtype, buffer=b'' if readonly else bytearray(), order=order)
+    prot = mmap.PROT_READ if readonly else mmap.PROT_READ | mmap.PROT_WRITE
+    mm = mmap.mmap(fd, length, mmap.MAP_SHARED, prot)
+    return np.ndarray(shape, dtype, buffer=mm, offset=offset, order=order)
+
+
+def attach(name, dtype=None, shape=None, order='C', readonly=False):
+    """Return a zero-copy ndarray over the block /dev/shm/NAME.
+
+    Without dtype and shape the block must be an ndshm block; its footer and .npy
+    header are validated (ValueError if anything is inconsistent) and give the
+    dtype, shape and order.  With dtype and shape it is a raw block: the data
+    starts at offset 0 in the given order, and the file must be large enough.
+    The array keeps the mapping alive; it is writable unless readonly is true.
+    Attaching never registers the block with resource_tracker.
+    """
+    path = _path(name)
+    if (dtype is None) != (shape is None):
+        raise ValueError('give both dtype and shape (raw block) or neither')
+    if order not in ('C', 'F'):
+        raise ValueError("order must be 'C' or 'F', not %r" % (order,))
+    fd = _open(path, os.O_RDONLY if readonly else os.O_RDWR)
+    try:
+        if dtype is None:
+            b = _read_block(fd, name)
+            dtype, shape, order, offset, n = b['dtype'], b['shape'], b['order'], b['H'], b['N']
+        else:
+            dtype, shape, offset = _check_dtype(dtype), _check_shape(shape), 0
+            n = dtype.itemsize * math.prod(shape)
+            size = os.fstat(fd).st_size
+            if size < n:
+                raise ValueError('%s: %d bytes, too small for %s%r (%d bytes)'
+                                 % (name, size, dtype, shape, n))
+        return _view(fd, offset + n, dtype, shape, offset, order, readonly)
+    finally:
+        os.close(fd)
+
+
+def _start_time():
+    """Field 22 of /proc/self/stat: start time in clock ticks since boot, or 0."""
+    try:
+        with open('/proc/self/stat', 'rb') as f:
+            fields = f.read().rpartition(b')')[2].split()
+        return int(fields[22 - 3])      # fields[0] is field 3, the state
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _npy_header(dtype, shape, fortran):
+    """The .npy header for an array, padded so that its length is a multiple of 4096."""
+    d = {'descr': npyfmt.dtype_to_descr(dtype), 'fortran_order': fortran, 'shape': shape}
+    text = '{' + ''.join('%r: %r, ' % kv for kv in sorted(d.items())) + '}'
+    try:
+        text = text.encode('latin1')
+    except UnicodeEncodeError:
+        raise ValueError('dtype field names must be latin-1 for a .npy v1/v2 header') from None
+    for version, fmt in ((1, '<H'), (2, '<I')):
+        prefix = 8 + struct.calcsize(fmt)
+        H = _roundup(prefix + len(text) + 1)
+        if H - prefix < 1 << (8 * struct.calcsize(fmt)):
+            pad = b' ' * (H - prefix - len(text) - 1)
+            return npyfmt.magic(version, 0) + struct.pack(fmt, H - prefix) + text + pad + b'\n'
+    raise ValueError('dtype too large for a .npy header')
+
+
+def create(name, shape, dtype, order='C', fill=None):
+    """Create the ndshm block /dev/shm/NAME and return a writable view of it.
+
+    The data is zeroed, or set to fill.  The block is persistent (it lives until
+    unlink).  The name must be free (FileExistsError otherwise); the memory is
+    reserved up front, so a full /dev/shm raises OSError(ENOSPC) here.  Where the
+    kernel allows it the block is built unnamed (O_TMPFILE) and linked to its
+    name only when complete, so no reader ever sees it half-written.
+    """
+    path = _path(name)
+    dtype, shape = _check_dtype(dtype), _check_shape(shape)
+    if order not in ('C', 'F'):
+        raise ValueError("order must be 'C' or 'F', not %r" % (order,))
+    header = _npy_header(dtype, shape, order == 'F')
+    H, N = len(header), dtype.itemsize * math.prod(shape)
+    F = _roundup(H + N)
+    footer = bytearray(FOOTER_LEN)
+    _FOOTER.pack_into(footer, 0, _FOOTER_MAGIC, VERSION, KIND_ARRAY, FLAG_PERSISTENT,
+                      os.getpid(), _start_time(), time.time_ns(), H, N)
+    _TRAILER.pack_into(footer, FOOTER_LEN - _TRAILER.size, FOOTER_LEN, _TRAILER_MAGIC)
+
+    fd, tmpfile = None, hasattr(os, 'O_TMPFILE') and os.path.isdir('/proc/self/fd')
+    if tmpfile:
+        try:
+            fd = os.open(SHM_DIR, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        except OSError:
+            tmpfile = False
+    if fd is None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o600)
+    try:
+        os.posix_fallocate(fd, 0, F + FOOTER_LEN)
+        os.pwrite(fd, header, 0)
+        os.pwrite(fd, footer, F)
+        a = _view(fd, H + N, dtype, shape, H, order, False)
+        if fill is not None:
+            a[...] = fill
+        if tmpfile:     # a dir fd makes os.link use linkat(AT_SYMLINK_FOLLOW) before 3.14
+            proc = os.open('/proc/self/fd', os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                os.link(str(fd), path, src_dir_fd=proc, follow_symlinks=True)
+            except FileExistsError:
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path) from None
+            finally:
+                os.close(proc)
+        return a
+    except BaseException:
+        if not tmpfile:
+            try:
+                st, mine = os.stat(path), os.fstat(fd)
+                if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino):
+                    os.unlink(path)
+            except OSError:
+                pass
+        raise
+    finally:
+        os.close(fd)
+
+
+def unlink(name):
+    """Remove the name /dev/shm/NAME.  Mapped views stay valid until dropped."""
+    os.unlink(_path(name))
+
+
+def info(name):
+    """Return the footer fields and header of the ndshm block NAME as a dict."""
+    path = _path(name)
+    fd = _open(path, os.O_RDONLY)
+    try:
+        b = _read_block(fd, name)
+    finally:
+        os.close(fd)
+    descr = npyfmt.dtype_to_descr(b['dtype'])
+    return {'name': os.path.basename(path), 'kind': b['kind'],
+            'dtype': descr if isinstance(descr, str) else repr(descr),
+            'shape': list(b['shape']), 'order': b['order'], 'nbytes': b['N'],
+            'data_offset': b['H'], 'persistent': bool(b['flags'] & FLAG_PERSISTENT),
+            'creator_pid': b['pid'], 'created_ns': b['created']}
+
+
+def _stats(a):
+    if a.dtype.kind not in 'biuf':
+        raise ValueError('stats needs a real numeric array, not %s' % a.dtype)
+    s = float(np.sum(a, dtype=np.float64))
+    out = {'count': int(a.size), 'sum': s, 'min': None, 'max': None, 'mean': None}
+    if a.size:
+        out.update(min=float(np.min(a)), max=float(np.max(a)), mean=s / a.size)
+    # JSON has no NaN or infinity: report them as null
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in out.items()}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(1, 'ndshm.py: %s\n' % message)
+
+
+def _parse_shape(s):
+    try:
+        return tuple(int(d) for d in s.split(',') if d.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError('bad shape %r (want e.g. 3,4)' % s) from None
+
+
+def _parse_fill(s):
+    try:
+        return ast.literal_eval(s)
+    except (ValueError, SyntaxError):
+        return float(s)         # nan, inf
+
+
+def main(argv=None):
+    p = _Parser(prog='ndshm.py', description='ndshm blocks in /dev/shm, NumPy side.')
+    sub = p.add_subparsers(dest='cmd', required=True)
+    stats = sub.add_parser('stats', help='count, sum, min, max, mean as float64 (JSON)')
+    create_ = sub.add_parser('create', help='create a persistent block')
+    sub.add_parser('info', help='footer and header fields (JSON)').add_argument('name')
+    sub.add_parser('unlink', help='remove a block name').add_argument('name')
+    for c in (stats, create_):      # stats: --dtype and --shape attach a raw block
+        c.add_argument('name')
+        c.add_argument('--dtype', required=c is create_)
+        c.add_argument('--shape', type=_parse_shape, required=c is create_, help='e.g. 3,4')
+        c.add_argument('--order', choices='CF', default='C')
+    create_.add_argument('--fill', type=_parse_fill, help='a Python literal, nan or inf')
+    args = p.parse_args(argv)
+    try:
+        if args.cmd == 'stats':
+            a = attach(args.name, args.dtype, args.shape, args.order, readonly=True)
+            print(json.dumps(_stats(a), allow_nan=False))
+        elif args.cmd == 'info':
+            print(json.dumps(info(args.name)))
+        elif args.cmd == 'create':
+            create(args.name, args.shape, args.dtype, args.order, args.fill)
+        else:
+            unlink(args.name)
+    except (OSError, ValueError, TypeError) as e:
+        print('ndshm.py: %s' % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
