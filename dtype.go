@@ -81,9 +81,11 @@ func ParseDType(s string) (DType, error) {
 
 // simple builds a DType from a byte order and the rest of a descriptor.
 func simple(order byte, s string) (DType, error) {
-	bad := fmt.Errorf("unsupported dtype %q: %w", string(order)+s, ErrDType)
+	bad := func() (DType, error) {
+		return DType{}, fmt.Errorf("unsupported dtype %q: %w", string(order)+s, ErrDType)
+	}
 	if len(s) < 2 {
-		return DType{}, bad
+		return bad()
 	}
 	kind, rest := s[0], s[1:]
 	unit := ""
@@ -91,13 +93,13 @@ func simple(order byte, s string) (DType, error) {
 		if i := strings.IndexByte(rest, '['); i >= 0 {
 			rest, unit = rest[:i], rest[i:]
 			if !validUnit(unit) {
-				return DType{}, bad
+				return bad()
 			}
 		}
 	}
 	size, err := strconv.Atoi(rest)
 	if err != nil || !validSize(kind, size) {
-		return DType{}, bad
+		return bad()
 	}
 	if size == 1 || kind == 'S' || kind == 'V' {
 		order = '|'
