@@ -113,6 +113,7 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
+	sys.Populate(mem) // the creator is about to fill it
 	copy(mem, hdr)
 	f.encode(mem[size-footerSize:])
 	if !o.persistent {
