@@ -23,6 +23,7 @@ type Block struct {
 	mem     []byte // the whole mapping, nil for an empty raw file
 	data    []byte // the array's bytes within mem
 	owned   bool   // created here and not persistent: Close unlinks
+	id      sys.FileID
 
 	mu sync.Mutex
 	fd int // -1 once closed; holds the creator's liveness lock

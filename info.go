@@ -18,16 +18,34 @@ type Info struct {
 	CreatorPID   int
 	CreatorStart uint64 // the creator's start time, clock ticks since boot
 	Created      time.Time
-	CreatorAlive bool // the creator's liveness lock is held (owned blocks only)
+	CreatorAlive bool  // the creator's liveness lock is held (owned blocks only)
+	Users        []int // pids that map the block or hold it open, as /proc shows them
+
+	id   sys.FileID
+	live int64 // file offset of the liveness byte
 }
 
-// Stat describes the named block without mapping it. It fails with
-// ErrFormat for a file that is not an ndshm block.
+// Orphan reports whether the block is owned by a creator that is dead:
+// nothing will ever unlink it but a garbage collection.
+func (i Info) Orphan() bool { return !i.Persistent && !i.Anonymous && !i.CreatorAlive }
+
+// Stat describes the named block without mapping it, including the
+// processes that use it. It fails with ErrFormat for a file that is not
+// an ndshm block.
 func Stat(name string) (Info, error) {
 	name, err := checkName("stat", name)
 	if err != nil {
 		return Info{}, err
 	}
+	info, err := stat(name)
+	if err == nil {
+		info.Users = sys.Users()[info.id]
+	}
+	return info, err
+}
+
+// stat is Stat without the costly search for users.
+func stat(name string) (Info, error) {
 	fd, err := sys.Open(name, false)
 	if err != nil {
 		return Info{}, pathErr("stat", name, err)
@@ -39,7 +57,7 @@ func Stat(name string) (Info, error) {
 	}
 	info := m.info(name)
 	if !info.Persistent {
-		info.CreatorAlive, _ = sys.Held(fd, m.size-m.foot.footerSize+livenessOff)
+		info.CreatorAlive, _ = sys.Held(fd, info.live)
 	}
 	return info, nil
 }
@@ -47,7 +65,7 @@ func Stat(name string) (Info, error) {
 // Info describes the block. For an owned block, CreatorAlive is true
 // while it is open.
 func (b *Block) Info() Info {
-	m := meta{spec: b.Spec(), foot: b.foot, size: int64(len(b.mem))}
+	m := meta{spec: b.Spec(), foot: b.foot, size: int64(len(b.mem)), id: b.id}
 	info := m.info(b.name)
 	info.CreatorAlive = b.owned
 	return info
@@ -60,5 +78,6 @@ func (m meta) info(name string) Info {
 		DataOffset: f.dataOff, FileSize: m.size,
 		Persistent: f.flags&flagPersistent != 0, Anonymous: f.flags&flagAnonymous != 0,
 		CreatorPID: f.pid, CreatorStart: f.start, Created: f.created,
+		id: m.id, live: m.size - f.footerSize + livenessOff,
 	}
 }

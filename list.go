@@ -18,13 +18,15 @@ func List() ([]Info, error) {
 		return nil, err
 	}
 	var infos []Info
+	users := sys.Users()
 	for _, e := range ents {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		info, err := Stat(e.Name())
+		info, err := stat(e.Name())
 		switch {
 		case err == nil:
+			info.Users = users[info.id]
 			infos = append(infos, info)
 		case errors.Is(err, ErrFormat), errors.Is(err, os.ErrNotExist),
 			errors.Is(err, os.ErrPermission), errors.Is(err, ErrDType):

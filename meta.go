@@ -17,21 +17,22 @@ type meta struct {
 	spec Spec
 	foot footer
 	size int64 // the file's length
+	id   sys.FileID
 }
 
 // readMeta reads and cross-checks the footer and header of the block
 // open as fd. It reads with pread, never through a mapping, so a short or
 // lying file is an error here and cannot SIGBUS us.
 func readMeta(fd int) (meta, error) {
-	size, regular, err := sys.Size(fd)
+	st, err := sys.Fstat(fd)
 	if err != nil {
 		return meta{}, err
 	}
-	if !regular || size < page+footerSize {
+	size := st.Size
+	if !st.Regular || size < page+footerSize {
 		return meta{}, fmt.Errorf("%w: %d-byte file is too small", ErrFormat, size)
 	}
-	var m meta
-	m.size = size
+	m := meta{size: size, id: st.ID}
 	var t [trailerSize]byte
 	if err := readFull(fd, t[:], size-trailerSize); err != nil {
 		return meta{}, err

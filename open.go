@@ -55,6 +55,9 @@ func attach(fd int, name string) (*Block, error) {
 
 func newBlock(fd int, name string, s Spec, f footer, mem []byte, owned bool) *Block {
 	b := &Block{name: name, spec: s, strides: s.strides(), foot: f, mem: mem, owned: owned, fd: fd}
+	if st, err := sys.Fstat(fd); err == nil {
+		b.id = st.ID
+	}
 	b.data = mem[f.dataOff : f.dataOff+f.dataLen : f.dataOff+f.dataLen]
 	return b
 }

@@ -33,11 +33,12 @@ func OpenRaw(name string, s Spec) (*Block, error) {
 }
 
 func attachRaw(fd int, name string, s Spec) (*Block, error) {
-	size, regular, err := sys.Size(fd)
+	st, err := sys.Fstat(fd)
 	if err != nil {
 		return nil, err
 	}
-	if !regular || size < int64(s.Size()) {
+	size := st.Size
+	if !st.Regular || size < int64(s.Size()) {
 		return nil, fmt.Errorf("%w: %d-byte file cannot hold %v (%d bytes)", ErrFormat, size, s, s.Size())
 	}
 	var mem []byte

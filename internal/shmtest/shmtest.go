@@ -28,7 +28,11 @@ func Main(m *testing.M, roles map[string]func(args []string) int) {
 			fmt.Fprintf(os.Stderr, "shmtest: unknown role %q\n", role)
 			os.Exit(2)
 		}
-		os.Exit(f(os.Args[1:]))
+		args := os.Args[1:]
+		for len(args) > 0 && strings.HasPrefix(args[0], "-test.") {
+			args = args[1:]
+		}
+		os.Exit(f(args))
 	}
 	before := shmNames()
 	code := m.Run()

@@ -75,14 +75,24 @@ func Reserve(fd int, size int64) error {
 	}
 }
 
-// Size returns the file's length and whether it is a regular file (a
-// FIFO or device planted under a block's name is never one).
-func Size(fd int) (int64, bool, error) {
+// A FileID names a file for good: a mapping or descriptor of the same
+// (device, inode) is the same block, whatever its name is now.
+type FileID struct{ Dev, Ino uint64 }
+
+// File is what fstat says of a block's file.
+type File struct {
+	ID      FileID
+	Size    int64
+	Regular bool // a FIFO or device planted under a block's name is not
+}
+
+// Fstat describes the file open as fd.
+func Fstat(fd int) (File, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return 0, false, err
+		return File{}, err
 	}
-	return st.Size, st.Mode&unix.S_IFMT == unix.S_IFREG, nil
+	return File{FileID{st.Dev, st.Ino}, st.Size, st.Mode&unix.S_IFMT == unix.S_IFREG}, nil
 }
 
 // Close closes fd.
