@@ -98,13 +98,15 @@ func simple(order byte, s string) (DType, error) {
 		}
 	}
 	size, err := strconv.Atoi(rest)
-	if err != nil || !validSize(kind, size) {
+	if err != nil || rest[0] < '0' || rest[0] > '9' || !validSize(kind, size) {
 		return bad()
 	}
 	if size == 1 || kind == 'S' || kind == 'V' {
 		order = '|'
+	} else if order == '|' {
+		order = '<' // NumPy reads "not applicable" as native
 	}
-	str := string(order) + string(kind) + rest + unit
+	str := string(order) + string(kind) + strconv.Itoa(size) + unit
 	return DType{str: str, kind: kind, order: order, size: size}, nil
 }
 

@@ -38,8 +38,14 @@ func (d DType) Native() bool {
 }
 
 // Fields returns the members of a structured dtype, nil for a simple one.
-// The slice is the caller's.
-func (d DType) Fields() []Field { return slices.Clone(d.fields) }
+// The slice and the fields' shapes are the caller's.
+func (d DType) Fields() []Field {
+	fs := slices.Clone(d.fields)
+	for i := range fs {
+		fs[i].Shape = slices.Clone(fs[i].Shape)
+	}
+	return fs
+}
 
 // Equal reports whether d and e describe the same element layout.
 func (d DType) Equal(e DType) bool {

@@ -1,6 +1,7 @@
 package ndshm
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
@@ -33,17 +34,19 @@ func readMeta(fd int) (meta, error) {
 		return meta{}, fmt.Errorf("%w: %d-byte file is too small", ErrFormat, size)
 	}
 	m := meta{size: size, id: st.ID}
-	var t [trailerSize]byte
-	if err := readFull(fd, t[:], size-trailerSize); err != nil {
+	// One read gets the trailer and, in format version 1, the footer.
+	var fb [footerSize]byte
+	if err := readFull(fd, fb[:], size-footerSize); err != nil {
 		return meta{}, err
 	}
-	n, err := decodeTrailer(t[:], size)
+	n, err := decodeTrailer(fb[footerSize-trailerSize:], size)
 	if err != nil {
 		return meta{}, err
 	}
-	var fb [footerSize]byte
-	if err := readFull(fd, fb[:livenessOff], size-n); err != nil {
-		return meta{}, err
+	if n != footerSize { // a longer footer: its fixed part is further back
+		if err := readFull(fd, fb[:livenessOff], size-n); err != nil {
+			return meta{}, err
+		}
 	}
 	if err := m.foot.decode(fb[:], n, size); err != nil {
 		return meta{}, err
@@ -55,7 +58,11 @@ func readMeta(fd int) (meta, error) {
 // readSpec decodes the .npy header and checks that it describes exactly
 // the data the footer places after it.
 func readSpec(fd int, f footer) (Spec, error) {
-	h, n, err := npy.Read(io.NewSectionReader(fdReader(fd), 0, f.dataOff))
+	buf := make([]byte, f.dataOff) // at most maxHeader, checked by decode
+	if err := readFull(fd, buf, 0); err != nil {
+		return Spec{}, err
+	}
+	h, n, err := npy.Read(bytes.NewReader(buf))
 	if err != nil {
 		return Spec{}, fmt.Errorf("%w: %v", ErrFormat, err)
 	}

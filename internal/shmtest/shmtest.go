@@ -36,7 +36,7 @@ func Main(m *testing.M, roles map[string]func(args []string) int) {
 	}
 	before := shmNames()
 	code := m.Run()
-	if left := newNames(before, shmNames()); len(left) > 0 {
+	if left := ours(newNames(before, shmNames())); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: tests left %v in /dev/shm\n", left)
 		code = 1
 	}
@@ -58,7 +58,25 @@ func Command(role string, args ...string) *exec.Cmd {
 
 var seq atomic.Int64
 
-// Name returns a block name unique to this test process.
+// ours keeps the names that carry this process's pid, as every name from
+// Name does: other packages' test binaries run at the same time and make
+// blocks of their own.
+func ours(names []string) []string {
+	pid := "-" + strconv.Itoa(os.Getpid())
+	var out []string
+	for _, n := range names {
+		if i := strings.Index(n, pid); i >= 0 {
+			if rest := n[i+len(pid):]; rest == "" || rest[0] == '-' {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// Name returns a block name unique to this test process. Tests must name
+// their blocks with it (or otherwise include "-PID"), so that Main can
+// tell their leftovers from other test binaries' blocks.
 func Name() string {
 	return fmt.Sprintf("ndshm-test-%d-%d", os.Getpid(), seq.Add(1))
 }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"help"}, {"-h"}, {"--help"}} {
+		out := mustRun(t, args...)
+		if !strings.HasPrefix(out, "usage: ndshm COMMAND") {
+			t.Errorf("ndshm %v printed %q", args, out)
+		}
+		var listed []string
+		_, list, _ := strings.Cut(out, "commands:\n")
+		for line := range strings.SplitSeq(strings.TrimSpace(list), "\n") {
+			listed = append(listed, strings.Fields(line)[0])
+		}
+		// Sorted, with help last; every command has a summary.
+		want := append(slices.Sorted(maps.Keys(commands)), "help")
+		if !slices.Equal(listed, want) {
+			t.Errorf("ndshm %v lists %v, want %v", args, listed, want)
+		}
+	}
+}
+
+// mine are the commands this package's tests cover; demo and bench come
+// from elsewhere.
+var mine = []string{"create", "inspect", "load", "ls", "rm", "save", "stats"}
+
+func TestCommandHelp(t *testing.T) {
+	for _, name := range mine {
+		for _, args := range [][]string{{"help", name}, {name, "-h"}, {name, "--help"}} {
+			out, errOut, err := ndshmRun(t, args...)
+			if err != nil || errOut != "" || !strings.HasPrefix(out, "usage: ndshm "+name) {
+				t.Errorf("ndshm %v: %v, stdout %q, stderr %q", args, err, out, errOut)
+			}
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	name := newName(t)
+	dims33 := strings.Repeat("1,", 32) + "1"
+	for _, tc := range []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"help", "bogus"}, `unknown command "bogus"`},
+		{[]string{"help", "ls", "rm"}, "at most one"},
+		{[]string{"create"}, "create: missing NAME"},
+		{[]string{"create", name}, "--dtype and --shape are required"},
+		{[]string{"create", name, "--dtype", "f8"}, "--dtype and --shape are required"},
+		{[]string{"create", name, "--dtype", "f9", "--shape", "3"}, `unknown dtype "f9"`},
+		{[]string{"create", name, "--dtype", "f8", "--shape", "3,-1"}, "-1 is negative"},
+		{[]string{"create", name, "--dtype", "f8", "--shape", "3x4"}, "not a non-negative integer"},
+		{[]string{"create", name, "--dtype", "f8", "--shape", dims33}, "33 dimensions"},
+		{[]string{"create", name, "--dtype", "f8", "--shape", "3", "--order", "X"}, "neither C nor F"},
+		{[]string{"create", name, "--dtype", "i1", "--shape", "3", "--fill", "300"}, "value out of range"},
+		{[]string{"create", name, "--dtype", "?", "--shape", "3", "--fill", "yes"}, "not a valid |b1"},
+		{[]string{"create", name, "other", "--dtype", "f8", "--shape", "3"}, `unexpected argument "other"`},
+		{[]string{"create", name, "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"inspect"}, "missing NAME"},
+		{[]string{"inspect", name, "--dtype", "f8"}, "go together"},
+		{[]string{"inspect", name, "--order", "F"}, "--order needs"},
+		{[]string{"stats"}, "missing NAME"},
+		{[]string{"stats", name, "--shape", "3"}, "go together"},
+		{[]string{"rm"}, "missing NAME"},
+		{[]string{"save", name}, "missing FILE"},
+		{[]string{"load", "x.npy"}, "missing NAME"},
+		{[]string{"ls", "x"}, `unexpected argument "x"`},
+		{[]string{"ls", "--json=maybe"}, "invalid boolean value"},
+	} {
+		_, errOut, err := ndshmRun(t, tc.args...)
+		if !isUsage(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ndshm %q: got %v, want a usage error containing %q", tc.args, err, tc.want)
+		}
+		if errOut != "" {
+			t.Errorf("ndshm %q wrote %q to stderr itself; report does that", tc.args, errOut)
+		}
+		if exists(name) {
+			t.Fatalf("ndshm %q made %s", tc.args, name)
+		}
+	}
+}
+
+func TestReport(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code int
+		want string
+	}{
+		{nil, 0, ""},
+		{errors.New("boom"), 1, "ndshm: boom\n"},
+		{errors.Join(errors.New("a"), errors.New("b")), 1, "ndshm: a\nndshm: b\n"},
+		{context.Canceled, 1, "ndshm: interrupted\n"},
+		{&usageError{err: errors.New("bad")}, 2, "ndshm: bad\n"},
+		{&usageError{err: errors.New("bad"), usage: usage}, 2, "ndshm: bad\n\nusage: ndshm COMMAND"},
+	} {
+		var w bytes.Buffer
+		if code := report(tc.err, &w); code != tc.code || !strings.HasPrefix(w.String(), tc.want) || tc.want == "" && w.Len() > 0 {
+			t.Errorf("report(%v) = %d, %q; want %d, %q...", tc.err, code, w.String(), tc.code, tc.want)
+		}
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	for _, tc := range []struct {
+		args, pos []string
+		json      bool
+		dtype     string
+	}{
+		{[]string{"A", "--dtype", "f8", "--json"}, []string{"A"}, true, "<f8"},
+		{[]string{"--dtype", "f8", "A", "B", "-json"}, []string{"A", "B"}, true, "<f8"},
+		{[]string{"A", "--", "--json", "-x"}, []string{"A", "--json", "-x"}, false, ""},
+		{[]string{"--json", "--", "-A"}, []string{"-A"}, true, ""},
+		{[]string{"-", "--json=false"}, []string{"-"}, false, ""},
+		{nil, nil, false, ""},
+	} {
+		f := newFlags(&env{}, "test", "test", "")
+		var sf specFlags
+		sf.register(f, "x")
+		asJSON := f.Bool("json", false, "")
+		pos, err := f.parse(tc.args)
+		if err != nil || !slices.Equal(pos, tc.pos) || *asJSON != tc.json || sf.dtype.String() != tc.dtype {
+			t.Errorf("parse(%q) = %q, %v, json %v, dtype %q; want %q, json %v, dtype %q",
+				tc.args, pos, err, *asJSON, sf.dtype.String(), tc.pos, tc.json, tc.dtype)
+		}
+	}
+	f := newFlags(&env{stdout: new(bytes.Buffer)}, "test", "test", "")
+	if _, err := f.parse([]string{"x", "-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("parse -h: %v", err)
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/sys"
+)
+
+// blockJSON is how inspect and ls describe a block in JSON, one object
+// per block. Keys follow NumPy's names where it has them (nbytes, size).
+type blockJSON struct {
+	Name         string  `json:"name"`
+	Kind         string  `json:"kind"` // array, ring, or raw for a block read with --dtype/--shape
+	DType        string  `json:"dtype"`
+	Shape        []int   `json:"shape"`
+	Order        string  `json:"order"`  // C or F
+	Size         int     `json:"size"`   // elements
+	NBytes       int     `json:"nbytes"` // data bytes
+	DataOffset   int64   `json:"data_offset"`
+	FileSize     int64   `json:"file_size"`
+	Persistent   bool    `json:"persistent"`
+	CreatorPID   int     `json:"creator_pid"` // 0 for a raw block
+	CreatorAlive bool    `json:"creator_alive"`
+	Created      *string `json:"created"` // RFC 3339, null for a raw block, which records none
+}
+
+// describe turns what the library says of a block into blockJSON.
+func describe(info ndshm.Info) blockJSON {
+	s := info.Spec
+	order := "C"
+	if s.Fortran {
+		order = "F"
+	}
+	j := blockJSON{
+		Name: info.Name, Kind: info.Kind.String(), DType: s.DType.String(),
+		Shape: append([]int{}, s.Shape...), Order: order, Size: s.Len(), NBytes: s.Size(),
+		DataOffset: info.DataOffset, FileSize: info.FileSize, Persistent: info.Persistent,
+		CreatorPID: info.CreatorPID, CreatorAlive: creatorAlive(info),
+	}
+	if info.Kind != ndshm.KindRaw {
+		c := info.Created.Format(time.RFC3339Nano)
+		j.Created = &c
+	}
+	return j
+}
+
+// creatorAlive reports whether the block's creator is still running. For
+// an owned block that is the liveness lock, which Stat reads. A
+// persistent block has no lock holder, so the creator's pid and start
+// time are looked up instead: the pid alone may have been reused.
+func creatorAlive(info ndshm.Info) bool {
+	switch {
+	case info.Kind == ndshm.KindRaw || info.CreatorPID <= 0:
+		return false
+	case !info.Persistent:
+		return info.CreatorAlive
+	}
+	start, err := sys.StartTime(info.CreatorPID)
+	return err == nil && start == info.CreatorStart
+}
+
+// humanBytes writes a byte count in binary units: 96 B, 1.5 KiB, 256 MiB.
+func humanBytes(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, unit := float64(n)/1024, 0
+	for v >= 1024 && unit < 4 {
+		v, unit = v/1024, unit+1
+	}
+	s := fmt.Sprintf("%.1f", v)
+	if len(s) > 2 && s[len(s)-2:] == ".0" {
+		s = s[:len(s)-2] // whole units print whole: 256 MiB
+	}
+	return s + " " + [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[unit]
+}
+
+// humanAge writes a duration as ls shows ages: 42s, 5m, 3h, 12d.
+func humanAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s" // a clock step back, or a creator in the future
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// yesNo is how the human listings show a bool.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ndshm/ndshm"
+)
+
+// encodeScalar parses s as one element of dt and returns its bytes in
+// dt's byte order: bool as true/false/1/0; integers in range (0x and _
+// forms too); floats; complex numbers as strconv.ParseComplex reads them,
+// with Python's j allowed for i ("1+2i", "(1+2j)"); datetime64 and
+// timedelta64 as their integer count or NaT; bytes as a string of at
+// most the item size.
+func encodeScalar(dt ndshm.DType, s string) ([]byte, error) {
+	kind := dt.Kind()
+	switch {
+	case dt.Fields() != nil || strings.IndexByte("biuMmfcS", kind) < 0:
+		return nil, fmt.Errorf("cannot fill dtype %s", dt)
+	case kind == 'S' && len(s) > dt.Size():
+		return nil, fmt.Errorf("fill value %q is longer than %s's %d bytes", s, dt, dt.Size())
+	}
+	item := make([]byte, dt.Size())
+	if err := putScalar(item, kind, s); err != nil {
+		return nil, fmt.Errorf("fill value %q is not a valid %s: %v", s, dt, unwrapNum(err))
+	}
+	if dt.String()[0] == '>' {
+		// Reverse each number: a complex is two of them.
+		n := len(item)
+		if kind == 'c' {
+			n /= 2
+		}
+		for i := 0; i < len(item); i += n {
+			slices.Reverse(item[i : i+n])
+		}
+	}
+	return item, nil
+}
+
+// putScalar parses s as a number of the kind and stores it in item,
+// little-endian.
+func putScalar(item []byte, kind byte, s string) error {
+	bits := 8 * len(item)
+	switch kind {
+	case 'b':
+		v, err := strconv.ParseBool(s)
+		if v {
+			item[0] = 1
+		}
+		return err
+	case 'i', 'M', 'm':
+		if s == "NaT" && kind != 'i' {
+			putUint(item, 1<<63) // NumPy's not-a-time, the least int64
+			return nil
+		}
+		v, err := strconv.ParseInt(s, 0, bits)
+		putUint(item, uint64(v))
+		return err
+	case 'u':
+		v, err := strconv.ParseUint(s, 0, bits)
+		putUint(item, v)
+		return err
+	case 'f':
+		v, err := strconv.ParseFloat(s, bits)
+		putFloat(item, v)
+		return err
+	case 'c':
+		v, err := strconv.ParseComplex(strings.ReplaceAll(s, "j", "i"), bits)
+		putFloat(item[:len(item)/2], real(v))
+		putFloat(item[len(item)/2:], imag(v))
+		return err
+	}
+	copy(item, s) // 'S'
+	return nil
+}
+
+// putUint stores the low len(b) bytes of v, little-endian.
+func putUint(b []byte, v uint64) {
+	for i := range b {
+		b[i] = byte(v >> (8 * i))
+	}
+}
+
+// putFloat stores v as the little-endian float of len(b) bytes.
+func putFloat(b []byte, v float64) {
+	switch len(b) {
+	case 2:
+		binary.LittleEndian.PutUint16(b, halfFromFloat(v))
+	case 4:
+		binary.LittleEndian.PutUint32(b, math.Float32bits(float32(v)))
+	case 8:
+		binary.LittleEndian.PutUint64(b, math.Float64bits(v))
+	}
+}
+
+// unwrapNum drops strconv's repetition of the input from its errors.
+func unwrapNum(err error) error {
+	if ne, ok := err.(*strconv.NumError); ok {
+		return ne.Err
+	}
+	return err
+}
+
+// fill sets every element of data to item, a megabyte at a time so that
+// an interrupt stops it. A zero item needs no work: blocks start zeroed.
+func fill(ctx context.Context, data, item []byte) error {
+	if len(item) == 0 || !slices.ContainsFunc(item, func(c byte) bool { return c != 0 }) {
+		return nil
+	}
+	chunk := bytes.Repeat(item, max(1, (1<<20)/len(item)))
+	for off := 0; off < len(data); off += len(chunk) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		copy(data[off:], chunk) // chunk is whole items, so each copy starts on one
+	}
+	return nil
+}

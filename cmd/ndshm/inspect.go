@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/ndshm/ndshm"
+)
+
+const inspectAbout = `
+Describes the block NAME: its kind, dtype, shape, memory order, data size
+and offset, file size, whether it is persistent, and its creator's pid,
+whether that process is alive, and when it made the block. A block is read
+from its header without mapping it, unless --dtype and --shape are given,
+which attach a raw block (kind "raw": no header, data at offset 0).
+
+--json prints one object with the keys name, kind, dtype, shape, order,
+size, nbytes, data_offset, file_size, persistent, creator_pid,
+creator_alive and created (RFC 3339, null for a raw block).`
+
+// runInspect is `ndshm inspect`.
+func runInspect(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "inspect", "inspect NAME [--json] [--dtype D --shape S [--order C|F]]", inspectAbout)
+	var sf specFlags
+	sf.register(f, "a raw block")
+	asJSON := f.Bool("json", false, "print JSON")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.want(pos, "NAME"); err != nil {
+		return err
+	}
+	info, err := statBlock(blockName(pos[0]), f, &sf)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, describe(info))
+	}
+	return writeInspect(e.stdout, describe(info))
+}
+
+// statBlock describes the named block, raw if the flags say so.
+func statBlock(name string, f *cmdFlags, sf *specFlags) (ndshm.Info, error) {
+	raw, err := sf.raw(f)
+	if err != nil {
+		return ndshm.Info{}, err
+	}
+	if !raw {
+		info, err := ndshm.Stat(name)
+		return info, formatHint(err)
+	}
+	b, err := ndshm.OpenRaw(name, sf.spec())
+	if err != nil {
+		return ndshm.Info{}, err
+	}
+	defer b.Close()
+	return b.Info(), nil
+}
+
+// writeInspect prints a block as aligned "key: value" lines, in the
+// order and with the names of the JSON keys.
+func writeInspect(w io.Writer, j blockJSON) error {
+	created := "-"
+	if j.Created != nil {
+		created = *j.Created
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	for _, kv := range [][2]string{
+		{"name", j.Name}, {"kind", j.Kind}, {"dtype", j.DType},
+		{"shape", tupleShape(j.Shape)}, {"order", j.Order},
+		{"size", strconv.Itoa(j.Size)},
+		{"nbytes", fmt.Sprintf("%d (%s)", j.NBytes, humanBytes(int64(j.NBytes)))},
+		{"data_offset", strconv.FormatInt(j.DataOffset, 10)},
+		{"file_size", fmt.Sprintf("%d (%s)", j.FileSize, humanBytes(j.FileSize))},
+		{"persistent", strconv.FormatBool(j.Persistent)},
+		{"creator_pid", strconv.Itoa(j.CreatorPID)},
+		{"creator_alive", strconv.FormatBool(j.CreatorAlive)},
+		{"created", created},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+	}
+	return tw.Flush()
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // dtypes are "<f8", not "\u003cf8"
+	return enc.Encode(v)
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+
+	"github.com/ndshm/ndshm"
+)
+
+const loadAbout = `
+Makes the persistent block NAME holding the array in FILE, a .npy file
+(any dtype, shape and order NumPy's np.save writes). If FILE is not a
+valid .npy file, or is cut short, no block is left behind.
+
+Prints nothing, or with --json the new block as inspect --json does.`
+
+// runLoad is `ndshm load`.
+func runLoad(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "load", "load FILE.npy NAME [--json]", loadAbout)
+	asJSON := f.Bool("json", false, "print the new block's description as JSON")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.want(pos, "FILE", "NAME"); err != nil {
+		return err
+	}
+	b, err := ndshm.Load(pos[0], blockName(pos[1]), ndshm.Persistent())
+	if err != nil {
+		return err
+	}
+	// Load cannot be interrupted; a user who pressed ^C meanwhile did
+	// not want the block.
+	if err := ctx.Err(); err != nil {
+		remove(b)
+		return err
+	}
+	info := b.Info()
+	if err := b.Close(); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, describe(info))
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ndshm/ndshm"
+)
+
+const lsAbout = `
+Lists the ndshm blocks in /dev/shm, sorted by name: a table of NAME,
+KIND, DTYPE, SHAPE, SIZE (data bytes), PERSISTENT, PID (the creator),
+ALIVE (whether the creator still runs) and AGE. Files that are not ndshm
+blocks (other tools' segments, raw blocks) are not listed.
+
+--json prints an array of inspect --json's objects ([] for none).`
+
+// runLs is `ndshm ls`.
+func runLs(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "ls", "ls [--json]", lsAbout)
+	asJSON := f.Bool("json", false, "print JSON")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.want(pos); err != nil {
+		return err
+	}
+	infos, err := ndshm.List()
+	if err != nil {
+		return err
+	}
+	return writeList(e.stdout, infos, *asJSON, time.Now())
+}
+
+// writeList prints the blocks as JSON or as a table, ages as of now.
+func writeList(w io.Writer, infos []ndshm.Info, asJSON bool, now time.Time) error {
+	if asJSON {
+		js := make([]blockJSON, 0, len(infos)) // [] rather than null for none
+		for _, info := range infos {
+			js = append(js, describe(info))
+		}
+		return writeJSON(w, js)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tPERSISTENT\tPID\tALIVE\tAGE")
+	for _, info := range infos {
+		j := describe(info)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+			j.Name, j.Kind, j.DType, tupleShape(j.Shape), humanBytes(int64(j.NBytes)),
+			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), humanAge(now.Sub(info.Created)))
+	}
+	return tw.Flush()
+}

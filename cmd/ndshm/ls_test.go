@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ndshm/ndshm"
+)
+
+func TestLs(t *testing.T) {
+	persistent := newName(t)
+	makeBlock(t, persistent, ndshm.Spec{DType: ndshm.Float64, Shape: []int{128, 4}}, func(int) float64 { return 0 })
+	owned := newName(t)
+	b, err := ndshm.Create(owned, ndshm.Spec{DType: ndshm.Uint8, Shape: []int{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	other := newName(t) // another program's segment: not listed
+	if err := os.WriteFile("/dev/shm/"+other, []byte("not ours"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Other tests' blocks may show up too: look only at ours.
+	got := map[string]blockJSON{}
+	for _, j := range decodeJSON[[]blockJSON](t, mustRun(t, "ls", "--json")) {
+		got[j.Name] = j
+	}
+	p, o := got[persistent], got[owned]
+	if _, ok := got[other]; ok {
+		t.Errorf("ls listed %s, which is not a block", other)
+	}
+	if p.DType != "<f8" || p.NBytes != 4096 || !p.Persistent || !p.CreatorAlive || p.CreatorPID != os.Getpid() {
+		t.Errorf("ls --json, persistent block: %+v", p)
+	}
+	if o.DType != "|u1" || len(o.Shape) != 0 || o.Shape == nil || o.Persistent || !o.CreatorAlive {
+		t.Errorf("ls --json, owned block: %+v", o)
+	}
+
+	out := mustRun(t, "ls")
+	if !strings.HasPrefix(out, "NAME ") || !strings.Contains(out, "AGE\n") {
+		t.Errorf("ls has no header:\n%s", out)
+	}
+	for _, want := range []string{
+		persistent + "  array  <f8    (128, 4)  4 KiB  yes", owned + "  array  |u1    ()        1 B    no",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("ls lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, other) {
+		t.Errorf("ls listed %s:\n%s", other, out)
+	}
+}
+
+func TestLsNone(t *testing.T) {
+	var w bytes.Buffer
+	if err := writeList(&w, nil, true, time.Now()); err != nil || w.String() != "[]\n" {
+		t.Errorf("ls --json of nothing: %q, %v; want []", w.String(), err)
+	}
+	w.Reset()
+	if err := writeList(&w, nil, false, time.Now()); err != nil || strings.Count(w.String(), "\n") != 1 {
+		t.Errorf("ls of nothing: %q, %v; want the header alone", w.String(), err)
+	}
+}
+
+func TestHumanFormats(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1 KiB", 1536: "1.5 KiB", 256 << 20: "256 MiB", 3 << 40: "3 TiB"} {
+		if got := humanBytes(n); got != want {
+			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{-time.Second: "0s", 42 * time.Second: "42s", 5 * time.Minute: "5m", 47 * time.Hour: "47h", 72 * time.Hour: "3d"} {
+		if got := humanAge(d); got != want {
+			t.Errorf("humanAge(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

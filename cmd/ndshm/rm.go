@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/ndshm/ndshm"
+)
+
+const rmAbout = `
+Removes the named blocks from /dev/shm. Processes that have a block mapped
+keep it until they close it; its memory is freed after the last one.
+
+A name that is not an ndshm block (another program's shared memory, a raw
+block) is refused unless --force, so that rm never removes someone else's
+segment by accident. Every name is tried; each failure is reported, and
+the exit status is 1 if any failed.`
+
+// runRm is `ndshm rm`.
+func runRm(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "rm", "rm NAME... [--force]", rmAbout)
+	force := f.Bool("force", false, "remove names even if they are not ndshm blocks")
+	names, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return f.usageErr("missing NAME")
+	}
+	var errs []error
+	for _, name := range names {
+		if err := rm(blockName(name), *force); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...) // report prints one line per failure
+}
+
+// rm removes one name, checking first that it is a block unless force.
+func rm(name string, force bool) error {
+	if !force {
+		_, err := ndshm.Stat(name)
+		if errors.Is(err, ndshm.ErrFormat) || errors.Is(err, ndshm.ErrDType) {
+			return fmt.Errorf("rm %s: %w; --force removes it anyway", name, cause(err))
+		}
+		if err != nil {
+			return fmt.Errorf("rm %s: %w", name, cause(err))
+		}
+	}
+	if err := ndshm.Unlink(name); err != nil {
+		return fmt.Errorf("rm %s: %w", name, cause(err))
+	}
+	return nil
+}
+
+// cause drops the library's "stat NAME:" or "unlink NAME:", which would
+// repeat what rm's own message says.
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

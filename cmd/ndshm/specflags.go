@@ -1,0 +1,68 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ndshm/ndshm"
+)
+
+// specFlags are --dtype, --shape and --order: the array a new block
+// holds, or, for commands that read a block, how to read a raw one (a
+// file with no ndshm header, such as Python's SharedMemory makes).
+type specFlags struct {
+	dtype dtypeValue
+	shape shapeValue
+	order orderValue
+}
+
+// register adds the flags to f; what says what they describe.
+func (s *specFlags) register(f *cmdFlags, what string) {
+	f.Var(&s.dtype, "dtype", "the NumPy dtype `D` of "+what+", such as f8, <i4, uint8, complex128")
+	f.Var(&s.shape, "shape", "the shape `S` of "+what+": sizes such as 3,4 or (3, 4); '' for a scalar")
+	f.Var(&s.order, "order", "the memory order of "+what+", `C|F`: C row-major (default), F column-major")
+}
+
+// raw reports whether the block is to be read raw, as the flags
+// describe it: only with both --dtype and --shape.
+func (s *specFlags) raw(f *cmdFlags) (bool, error) {
+	switch {
+	case s.dtype.set != s.shape.set:
+		return false, f.usageErr("--dtype and --shape go together (they describe a raw block)")
+	case s.order.set && !s.dtype.set:
+		return false, f.usageErr("--order needs --dtype and --shape (it describes a raw block)")
+	}
+	return s.dtype.set, nil
+}
+
+// spec is the array the flags describe.
+func (s *specFlags) spec() ndshm.Spec {
+	return ndshm.Spec{DType: s.dtype.d, Shape: s.shape.dims, Fortran: s.order.fortran}
+}
+
+// openBlock maps the named block: raw as s describes it, or as its own
+// header describes it.
+func openBlock(name string, f *cmdFlags, s *specFlags) (*ndshm.Block, error) {
+	raw, err := s.raw(f)
+	if err != nil {
+		return nil, err
+	}
+	if raw {
+		return ndshm.OpenRaw(name, s.spec())
+	}
+	b, err := ndshm.Open(name)
+	return b, formatHint(err)
+}
+
+// formatHint adds what to do about a block that is not ndshm's.
+func formatHint(err error) error {
+	if errors.Is(err, ndshm.ErrFormat) {
+		return fmt.Errorf("%w (for a block without an ndshm header, give --dtype and --shape)", err)
+	}
+	return err
+}
+
+// blockName accepts a block's path as well as its name, so that shell
+// completion of /dev/shm/NAME works.
+func blockName(arg string) string { return strings.TrimPrefix(arg, "/dev/shm/") }

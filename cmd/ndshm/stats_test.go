@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ndshm/ndshm"
+)
+
+// statsOut is stats --json's object as a test reads it: null is nil.
+type statsOut struct {
+	Name, DType         string
+	Count               int
+	Sum, Min, Max, Mean *float64
+}
+
+// naive is the reference: a plain loop over the values, with NaN
+// handled as NumPy does, spelled out rather than through min and max.
+func naive(xs []float64) (sum, lo, hi, mean float64) {
+	lo, hi = math.NaN(), math.NaN()
+	nan := false
+	for i, x := range xs {
+		sum += x
+		switch {
+		case math.IsNaN(x):
+			nan = true
+		case i == 0 || x < lo:
+			lo = x
+		}
+		if !math.IsNaN(x) && (i == 0 || x > hi) {
+			hi = x
+		}
+	}
+	if nan {
+		lo, hi = math.NaN(), math.NaN()
+	}
+	return sum, lo, hi, sum / float64(len(xs))
+}
+
+// statsCase fills a block of some dtype and returns its values as float64.
+type statsCase struct {
+	dtype string
+	fill  func(t *testing.T, name string) []float64
+}
+
+// filled is a statsCase whose element i is f(i), of Go type T.
+func filled[T any](dt ndshm.DType, shape []int, f func(i int) T, value func(T) float64) statsCase {
+	return statsCase{dt.String(), func(t *testing.T, name string) []float64 {
+		var vs []float64
+		for _, x := range makeBlock(t, name, ndshm.Spec{DType: dt, Shape: shape}, f) {
+			vs = append(vs, value(x))
+		}
+		return vs
+	}}
+}
+
+func num[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64](x T) float64 {
+	return float64(x)
+}
+
+func TestStats(t *testing.T) {
+	shape := []int{7, 11}
+	for _, tc := range []statsCase{
+		filled(ndshm.Bool, shape, func(i int) bool { return i%3 == 0 }, func(b bool) float64 { return map[bool]float64{true: 1}[b] }),
+		filled(ndshm.Int8, shape, func(i int) int8 { return int8(i*37 - 100) }, num),
+		filled(ndshm.Int16, shape, func(i int) int16 { return int16(i*1000 - 30000) }, num),
+		filled(ndshm.Int32, shape, func(i int) int32 { return int32(i*i*1e5 - 1e8) }, num),
+		filled(ndshm.Int64, shape, func(i int) int64 { return int64(i-40) * 1e17 }, num),
+		filled(ndshm.Uint8, shape, func(i int) uint8 { return uint8(i * 7) }, num),
+		filled(ndshm.Uint16, shape, func(i int) uint16 { return uint16(i * 997) }, num),
+		filled(ndshm.Uint32, shape, func(i int) uint32 { return uint32(i) * 55555555 }, num),
+		filled(ndshm.Uint64, shape, func(i int) uint64 { return uint64(i) * 1e17 }, num),
+		filled(ndshm.Float16, shape, func(i int) uint16 { return halfFromFloat(float64(i)/3 - 10) }, halfToFloat),
+		filled(ndshm.Float32, shape, func(i int) float32 { return float32(math.Sin(float64(i))) }, num),
+		filled(ndshm.Float64, shape, func(i int) float64 { return math.Exp(float64(i)/10) - 50 }, num),
+		filled(ndshm.Float64, []int{}, func(int) float64 { return -2.5 }, num),
+		filled(ndshm.Float64, shape, func(i int) float64 { return []float64{1, math.Inf(1), -3}[i%3] }, num),
+		filled(ndshm.Float32, shape, func(i int) float32 { return []float32{1, float32(math.NaN()), -3}[i%3] }, num),
+		filled(ndshm.Int32, []int{0, 4}, func(int) int32 { return 0 }, num),
+	} {
+		name := newName(t)
+		vs := tc.fill(t, name)
+		got := decodeJSON[statsOut](t, mustRun(t, "stats", name, "--json"))
+		sum, lo, hi, mean := naive(vs)
+		if got.Name != name || got.DType != tc.dtype || got.Count != len(vs) ||
+			!same(got.Sum, sum) || !same(got.Min, lo) || !same(got.Max, hi) || !same(got.Mean, mean) {
+			t.Errorf("stats of %s%v: %s, want count %d sum %v min %v max %v mean %v",
+				tc.dtype, len(vs), show(got), len(vs), sum, lo, hi, mean)
+		}
+		human := mustRun(t, "stats", name)
+		want := fmt.Sprintf("count %d  sum %v  min %v  max %v  mean %v\n", len(vs), sum, lo, hi, mean)
+		if human != want {
+			t.Errorf("stats of %s: %q, want %q", tc.dtype, human, want)
+		}
+	}
+}
+
+// same reports whether JSON's value is x, with null for NaN and ±Inf.
+func same(p *float64, x float64) bool {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return p == nil
+	}
+	return p != nil && *p == x
+}
+
+func show(s statsOut) string {
+	f := func(p *float64) string {
+		if p == nil {
+			return "null"
+		}
+		return fmt.Sprint(*p)
+	}
+	return fmt.Sprintf("count %d sum %s min %s max %s mean %s", s.Count, f(s.Sum), f(s.Min), f(s.Max), f(s.Mean))
+}
+
+func TestStatsRaw(t *testing.T) {
+	name := newName(t)
+	data := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 99} // the last byte is beyond the array
+	if err := os.WriteFile("/dev/shm/"+name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRun(t, "stats", name, "--dtype", "u1", "--shape", "3,4", "--order", "F"); got != "count 12  sum 66  min 0  max 11  mean 5.5\n" {
+		t.Errorf("stats of a raw block: %q", got)
+	}
+}
+
+func TestStatsErrors(t *testing.T) {
+	for _, dtype := range []string{"c16", ">f8", ">i2", "M8[ns]", "S4", "V8"} {
+		name := newName(t)
+		mustRun(t, "create", name, "--dtype", dtype, "--shape", "3")
+		_, _, err := ndshmRun(t, "stats", name)
+		dt, _ := ndshm.ParseDType(dtype)
+		if err == nil || isUsage(err) || !strings.Contains(err.Error(), "dtype "+dt.String()) {
+			t.Errorf("stats of %s: %v, want an error naming the dtype", dtype, err)
+		}
+	}
+	// A bool block holding a byte other than 0 or 1 is refused, not
+	// summed as if it were a count.
+	name := newName(t)
+	makeBlock(t, name, ndshm.Spec{DType: ndshm.Bool, Shape: []int{3}}, func(i int) uint8 { return uint8(i) })
+	if _, _, err := ndshmRun(t, "stats", name); err == nil {
+		t.Error("stats of a bool block holding 2: no error")
+	}
+}
+
+// TestStatsTruncated truncates a block under its mapping: reading it
+// faults, which must be an error, not a crash.
+func TestStatsTruncated(t *testing.T) {
+	name := newName(t)
+	makeBlock(t, name, ndshm.Spec{DType: ndshm.Float64, Shape: []int{1 << 16}}, func(i int) float64 { return 1 })
+	b, err := ndshm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := os.Truncate("/dev/shm/"+name, 0); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := blockStats(context.Background(), b); err == nil || !strings.Contains(err.Error(), "fault") {
+		t.Errorf("stats of a truncated block: %+v, %v", s, err)
+	}
+}
+
+func TestStatsInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := summarizeChunks(ctx, make([]int8, 3*chunk), summarize[int8]); err != context.Canceled {
+		t.Errorf("summarize with a cancelled context: %v", err)
+	}
+}
+
+func TestSummarizeChunks(t *testing.T) {
+	xs := make([]int16, 2*chunk+5)
+	for i := range xs {
+		xs[i] = int16(i)
+	}
+	s, err := summarizeChunks(context.Background(), xs, summarize[int16])
+	sum, lo, hi, _ := naive(func() (vs []float64) {
+		for _, x := range xs {
+			vs = append(vs, float64(x))
+		}
+		return vs
+	}())
+	if err != nil || s.count != len(xs) || s.sum != sum || s.min != lo || s.max != hi {
+		t.Errorf("chunked stats %+v, %v; want sum %v min %v max %v", s, err, sum, lo, hi)
+	}
+}
