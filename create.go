@@ -16,6 +16,7 @@ type options struct {
 	persistent bool
 	perm       fs.FileMode
 	kind       Kind
+	init       func(*Block) error
 }
 
 // Persistent makes a block outlive its creator: Close leaves the name in
@@ -25,6 +26,12 @@ func Persistent() Option { return func(o *options) { o.persistent = true } }
 // Perm sets the block's permission bits (default 0600, owner only); the
 // process umask applies, as with shm_open.
 func Perm(p fs.FileMode) Option { return func(o *options) { o.perm = p.Perm() } }
+
+// Init has Create call f with the complete block before giving it its
+// name: other processes never see the block before f has filled it, and
+// if f fails (or the process dies) there is no block at all. Create
+// returns f's error.
+func Init(f func(*Block) error) Option { return func(o *options) { o.init = f } }
 
 // Create makes a new named block holding a zeroed array described by s
 // and maps it. It fails with fs.ErrExist if the name is taken. All of the
@@ -52,16 +59,21 @@ func Create(name string, s Spec, opts ...Option) (*Block, error) {
 		return nil, pathErr("create", name, err)
 	}
 	b, err := build(fd, name, s, o)
+	if err != nil {
+		sys.Close(fd)
+		return nil, pathErr("create", name, err)
+	}
+	if o.init != nil {
+		err = o.init(b)
+	}
 	if err == nil {
 		err = sys.Link(fd, name)
-		if err != nil {
-			b.Close() // unnamed: closing frees it
-			b = nil
-		}
-	} else {
-		sys.Close(fd)
 	}
-	return b, pathErr("create", name, err)
+	if err != nil {
+		b.Close() // still unnamed: closing frees it
+		return nil, pathErr("create", name, err)
+	}
+	return b, nil
 }
 
 // CreateAnon makes an anonymous block: a sealed memfd with the same

@@ -10,8 +10,8 @@ import (
 )
 
 // Load creates the block name (as Create does, with opts) holding the
-// array in the .npy file at path, copying the data once. On any error no
-// block is left behind.
+// array in the .npy file at path, copying the data once. The block gets
+// its name only once it is complete; on any error there is no block.
 func Load(path, name string, opts ...Option) (*Block, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -26,26 +26,19 @@ func Load(path, name string, opts ...Option) (*Block, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "load", Path: path, Err: err}
 	}
-	b, err := Create(name, s, opts...)
-	if err != nil {
-		return nil, err
+	read := func(b *Block) error {
+		_, err := f.Seek(int64(off), io.SeekStart)
+		if err == nil {
+			_, err = io.ReadFull(f, b.data)
+		}
+		if err != nil {
+			return &os.PathError{Op: "load", Path: path, Err: fmt.Errorf("%w: data: %v", ErrFormat, err)}
+		}
+		return nil
 	}
-	if _, err = f.Seek(int64(off), io.SeekStart); err == nil {
-		_, err = io.ReadFull(f, b.data)
-	}
-	if err != nil {
-		discard(b)
-		return nil, &os.PathError{Op: "load", Path: path, Err: fmt.Errorf("%w: data: %v", ErrFormat, err)}
-	}
-	return b, nil
-}
-
-// discard closes and removes a block this process just made.
-func discard(b *Block) {
-	b.Close()
-	if !b.owned && b.name != "" {
-		Unlink(b.name)
-	}
+	// The data goes in before the name appears: nobody sees a half-loaded
+	// block, and a failed or killed load leaves none.
+	return Create(name, s, append(opts, Init(read))...)
 }
 
 // WriteTo writes the block's array to w as a .npy file, which NumPy

@@ -42,12 +42,12 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	name := blockName(pos[0])
-	b, err := ndshm.Create(name, sf.spec(), ndshm.Persistent())
-	if err != nil {
-		return err
+	// Filled before it is named: nobody sees a half-filled block.
+	init := func(b *ndshm.Block) error {
+		return guard(func() error { return fill(ctx, b.Bytes(), item) })
 	}
-	if err := guard(func() error { return fill(ctx, b.Bytes(), item) }); err != nil {
-		remove(b)
+	b, err := ndshm.Create(name, sf.spec(), ndshm.Persistent(), ndshm.Init(init))
+	if err != nil {
 		return err
 	}
 	info := b.Info()
