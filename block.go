@@ -24,6 +24,7 @@ type Block struct {
 	data    []byte // the array's bytes within mem
 	owned   bool   // created here and not persistent: Close unlinks
 	id      sys.FileID
+	size    int64 // of the file
 
 	mu sync.Mutex
 	fd int // -1 once closed; holds the creator's liveness lock

@@ -48,18 +48,23 @@ func (d DType) descr() npy.Descr {
 	return npy.Descr{Fields: fs}
 }
 
-// product multiplies dims and a unit size, reporting false on overflow
-// past maxSize or a negative dim.
+// product multiplies dims and a unit size, reporting false for a
+// negative dim or when the product of the non-zero dims passes maxSize:
+// NumPy refuses such shapes even when a zero dim makes them empty, and
+// strides are computed from them.
 func product(dims []int, unit int) (int, bool) {
-	n := unit
+	n, nz := unit, unit
 	for _, d := range dims {
 		if d < 0 {
 			return 0, false
 		}
-		if d != 0 && n > maxSize/d {
-			return 0, false
-		}
 		n *= d
+		if d != 0 {
+			if nz > maxSize/d {
+				return 0, false
+			}
+			nz *= d
+		}
 	}
 	return n, true
 }

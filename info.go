@@ -62,12 +62,15 @@ func stat(name string) (Info, error) {
 	return info, nil
 }
 
-// Info describes the block. For an owned block, CreatorAlive is true
-// while it is open.
+// Info describes the block. CreatorAlive is true only for an owned block
+// that this process made and has not closed; use Stat to ask the kernel
+// about another creator.
 func (b *Block) Info() Info {
-	m := meta{spec: b.Spec(), foot: b.foot, size: int64(len(b.mem)), id: b.id}
+	m := meta{spec: b.Spec(), foot: b.foot, size: b.size, id: b.id}
 	info := m.info(b.name)
-	info.CreatorAlive = b.owned
+	b.mu.Lock()
+	info.CreatorAlive = b.owned && b.fd >= 0
+	b.mu.Unlock()
 	return info
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/ndshm/ndshm/internal/sys"
@@ -54,9 +55,10 @@ func attach(fd int, name string) (*Block, error) {
 }
 
 func newBlock(fd int, name string, s Spec, f footer, mem []byte, owned bool) *Block {
+	s.Shape = slices.Clone(s.Shape) // the caller may reuse its slice
 	b := &Block{name: name, spec: s, strides: s.strides(), foot: f, mem: mem, owned: owned, fd: fd}
 	if st, err := sys.Fstat(fd); err == nil {
-		b.id = st.ID
+		b.id, b.size = st.ID, st.Size
 	}
 	b.data = mem[f.dataOff : f.dataOff+f.dataLen : f.dataOff+f.dataLen]
 	return b
