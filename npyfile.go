@@ -1,9 +1,10 @@
 package ndshm
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/ndshm/ndshm/internal/npy"
@@ -18,21 +19,33 @@ func Load(path, name string, opts ...Option) (*Block, error) {
 		return nil, err
 	}
 	defer f.Close()
-	h, off, err := npy.Read(bufio.NewReader(io.LimitReader(f, maxHeader)))
+	b, err := LoadReader(f, name, opts...)
+	if errors.Is(err, ErrFormat) || errors.Is(err, ErrDType) {
+		// The file is at fault, not the block: name the file.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		err = &fs.PathError{Op: "load", Path: path, Err: err}
+	}
+	return b, err
+}
+
+// LoadReader is Load from a stream holding a .npy file, such as a
+// reader that reports progress. It reads the header and exactly the
+// array's bytes.
+func LoadReader(r io.Reader, name string, opts ...Option) (*Block, error) {
+	h, _, err := npy.Read(r)
 	if err != nil {
-		return nil, &os.PathError{Op: "load", Path: path, Err: fmt.Errorf("%w: %v", ErrFormat, err)}
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
 	s, err := specOf(h)
 	if err != nil {
-		return nil, &os.PathError{Op: "load", Path: path, Err: err}
+		return nil, err
 	}
 	read := func(b *Block) error {
-		_, err := f.Seek(int64(off), io.SeekStart)
-		if err == nil {
-			_, err = io.ReadFull(f, b.data)
-		}
-		if err != nil {
-			return &os.PathError{Op: "load", Path: path, Err: fmt.Errorf("%w: data: %v", ErrFormat, err)}
+		if _, err := io.ReadFull(r, b.data); err != nil {
+			return fmt.Errorf("%w: data: %v", ErrFormat, err)
 		}
 		return nil
 	}
