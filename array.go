@@ -51,6 +51,11 @@ func (a Array[T]) Len() int {
 // At returns the element at idx, one index per axis.
 func (a Array[T]) At(idx ...int) T { return a.data[a.offset(idx)] }
 
+// Addr returns a pointer to the element at idx, for atomic operations on
+// shared counters (sync/atomic on an *int64, say). Like the view, it is
+// valid only while the block is open.
+func (a Array[T]) Addr(idx ...int) *T { return &a.data[a.offset(idx)] }
+
 // Set stores v at idx, one index per axis.
 func (a Array[T]) Set(v T, idx ...int) { a.data[a.offset(idx)] = v }
 

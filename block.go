@@ -48,6 +48,14 @@ func (b *Block) DType() DType { return b.spec.DType }
 // Close. Its length is the spec's Size.
 func (b *Block) Bytes() []byte { return b.data }
 
+// Record returns the bytes of element i in memory order, aliasing shared
+// memory: byte access to the records of a structured dtype that has no Go
+// struct. It panics if i is out of range.
+func (b *Block) Record(i int) []byte {
+	n := b.spec.DType.size
+	return b.data[i*n : (i+1)*n : (i+1)*n]
+}
+
 // Close unmaps the block from this process and closes its descriptor. An
 // owned block (made by Create without Persistent) is also unlinked, so its
 // name goes; processes that still map it keep their mapping. Views of the
