@@ -40,12 +40,20 @@
 // # Concurrency
 //
 // Block methods are safe for concurrent use. The data is not
-// synchronized: concurrent reads need no lock; writes to disjoint
-// elements (such as the Rows partitions of a map) need no lock; writes
-// that may overlap another process's reads or writes need a lock across
-// processes. Shared memory is only as trustworthy as the processes that
-// map it: ndshm validates a block's header and footer before mapping it,
-// but a peer may still change the data at any moment.
+// synchronized; the discipline is:
+//
+//   - concurrent reads need no lock;
+//   - writes to disjoint elements (such as the Rows partitions of a
+//     map) need no lock;
+//   - overlapping writes that are sums need no lock either: add with
+//     lock.AddFloat64 or lock.AddInt64 on Array.Addr;
+//   - any other write that may overlap another process's reads or
+//     writes takes a region lock from package lock (lock.Table), which
+//     the kernel releases if its holder dies.
+//
+// Shared memory is only as trustworthy as the processes that map it:
+// ndshm validates a block's header and footer before mapping it, but a
+// peer may still change the data at any moment.
 //
 // # Caveats
 //
