@@ -121,6 +121,10 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 	if err := reserve(fd, size, name == ""); err != nil {
 		return nil, err
 	}
+	st, err := sys.Fstat(fd)
+	if err != nil {
+		return nil, err
+	}
 	mem, err := sys.Map(fd, int(size), true)
 	if err != nil {
 		return nil, err
@@ -136,7 +140,7 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 			return nil, err
 		}
 	}
-	return newBlock(fd, name, s, f, mem, !o.persistent), nil
+	return newBlock(fd, name, meta{spec: s, foot: f, size: size, id: st.ID}, mem, !o.persistent), nil
 }
 
 func reserve(fd int, size int64, seal bool) error {

@@ -47,19 +47,19 @@ func attach(fd int, name string) (*Block, error) {
 	if err == nil {
 		var mem []byte
 		if mem, err = sys.Map(fd, int(m.size), true); err == nil {
-			return newBlock(fd, name, m.spec, m.foot, mem, false), nil
+			return newBlock(fd, name, m, mem, false), nil
 		}
 	}
 	sys.Close(fd)
 	return nil, err
 }
 
-func newBlock(fd int, name string, s Spec, f footer, mem []byte, owned bool) *Block {
+// newBlock wraps a validated, mapped block; m says what it holds.
+func newBlock(fd int, name string, m meta, mem []byte, owned bool) *Block {
+	s, f := m.spec, m.foot
 	s.Shape = slices.Clone(s.Shape) // the caller may reuse its slice
-	b := &Block{name: name, spec: s, strides: s.strides(), foot: f, mem: mem, owned: owned, fd: fd}
-	if st, err := sys.Fstat(fd); err == nil {
-		b.id, b.size = st.ID, st.Size
-	}
+	b := &Block{name: name, spec: s, strides: s.strides(), foot: f, mem: mem,
+		owned: owned, fd: fd, id: m.id, size: m.size}
 	b.data = mem[f.dataOff : f.dataOff+f.dataLen : f.dataOff+f.dataLen]
 	return b
 }

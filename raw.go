@@ -48,5 +48,5 @@ func attachRaw(fd int, name string, s Spec) (*Block, error) {
 		}
 	}
 	f := footer{kind: KindRaw, flags: flagPersistent, dataLen: int64(s.Size())}
-	return newBlock(fd, name, s, f, mem, false), nil
+	return newBlock(fd, name, meta{spec: s, foot: f, size: size, id: st.ID}, mem, false), nil
 }

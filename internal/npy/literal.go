@@ -70,13 +70,8 @@ func (p *parser) describe() string {
 }
 
 func (p *parser) skipSpace() {
-	for p.pos < len(p.s) {
-		switch p.s[p.pos] {
-		case ' ', '\t', '\n', '\r', '\f':
-			p.pos++
-		default:
-			return
-		}
+	for p.pos < len(p.s) && isSpace(p.s[p.pos]) {
+		p.pos++
 	}
 }
 
@@ -179,3 +174,9 @@ func (p *parser) name() (value, error) {
 
 func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+// isSpace reports whether c is white space between tokens, as Python's
+// tokenizer sees it in a header.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}

@@ -1,7 +1,6 @@
 package npy
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -72,7 +71,9 @@ func readFull(r io.Reader, b []byte, what string) error {
 func parseHeader(b []byte, major byte) (Header, error) {
 	// Headers are padded with spaces, often to a whole page: trailing
 	// white space means nothing to the parser, so do not decode it.
-	b = bytes.TrimRight(b, " \t\r\n\f")
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
 	var text string
 	if major < 3 {
 		text = fromLatin1(b)
