@@ -45,15 +45,22 @@ func (b *Block) Spec() Spec {
 func (b *Block) DType() DType { return b.spec.DType }
 
 // Bytes returns the array's data, aliasing shared memory, valid until
-// Close. Its length is the spec's Size.
-func (b *Block) Bytes() []byte { return b.data }
+// Close (nil after it). Its length is the spec's Size.
+func (b *Block) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.data
+}
 
 // Record returns the bytes of element i in memory order, aliasing shared
 // memory: byte access to the records of a structured dtype that has no Go
 // struct. It panics if i is out of range.
 func (b *Block) Record(i int) []byte {
-	n := b.spec.DType.size
-	return b.data[i*n : (i+1)*n : (i+1)*n]
+	data, n := b.Bytes(), b.spec.DType.size
+	if uint(i) >= uint(len(data)/n) {
+		panic("ndshm: record index out of range")
+	}
+	return data[i*n : (i+1)*n : (i+1)*n]
 }
 
 // Close unmaps the block from this process and closes its descriptor. An
