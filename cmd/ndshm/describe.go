@@ -1,15 +1,20 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
-// blockJSON is how inspect and ls describe a block in JSON, one object
-// per block. Keys follow NumPy's names where it has them (nbytes, size).
+// blockJSON is how the commands describe a block in JSON, one object per
+// block: ndshm.Info's JSON (the server protocol's block objects too),
+// decoded into plain fields for the human outputs. Keys follow NumPy's
+// names where it has them (nbytes, size).
 type blockJSON struct {
 	Name         string  `json:"name"`
 	Kind         string  `json:"kind"` // array, ring, or raw for a block read with --dtype/--shape
@@ -21,28 +26,23 @@ type blockJSON struct {
 	DataOffset   int64   `json:"data_offset"`
 	FileSize     int64   `json:"file_size"`
 	Persistent   bool    `json:"persistent"`
+	Anonymous    bool    `json:"anonymous"`
 	CreatorPID   int     `json:"creator_pid"` // 0 for a raw block
 	CreatorAlive bool    `json:"creator_alive"`
+	Orphan       bool    `json:"orphan"`  // owned, creator dead: only gc removes it
 	Created      *string `json:"created"` // RFC 3339, null for a raw block, which records none
+	Users        []int   `json:"users"`   // pids that map it or hold it open
 }
 
-// describe turns what the library says of a block into blockJSON.
+// describe turns what the library says of a block into blockJSON by way
+// of Info's own JSON, so that the CLI and the server describe blocks
+// alike. creator_alive also covers a persistent block's creator.
 func describe(info ndshm.Info) blockJSON {
-	s := info.Spec
-	order := "C"
-	if s.Fortran {
-		order = "F"
-	}
-	j := blockJSON{
-		Name: info.Name, Kind: info.Kind.String(), DType: s.DType.String(),
-		Shape: append([]int{}, s.Shape...), Order: order, Size: s.Len(), NBytes: s.Size(),
-		DataOffset: info.DataOffset, FileSize: info.FileSize, Persistent: info.Persistent,
-		CreatorPID: info.CreatorPID, CreatorAlive: creatorAlive(info),
-	}
-	if info.Kind != ndshm.KindRaw {
-		c := info.Created.Format(time.RFC3339Nano)
-		j.Created = &c
-	}
+	info.CreatorAlive = creatorAlive(info)
+	var j blockJSON
+	// Info always encodes, and its encoding always decodes into blockJSON.
+	b, _ := json.Marshal(info)
+	json.Unmarshal(b, &j)
 	return j
 }
 
@@ -98,4 +98,16 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// pids is how the human outputs show users: "-" for none, else "12,345".
+func pids(ps []int) string {
+	if len(ps) == 0 {
+		return "-"
+	}
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = strconv.Itoa(p)
+	}
+	return strings.Join(s, ",")
 }

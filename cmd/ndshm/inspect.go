@@ -13,14 +13,17 @@ import (
 
 const inspectAbout = `
 Describes the block NAME: its kind, dtype, shape, memory order, data size
-and offset, file size, whether it is persistent, and its creator's pid,
-whether that process is alive, and when it made the block. A block is read
-from its header without mapping it, unless --dtype and --shape are given,
-which attach a raw block (kind "raw": no header, data at offset 0).
+and offset, file size, whether it is persistent or anonymous, its
+creator's pid, whether that process is alive, whether the block is an
+orphan (owned by a dead creator: only gc removes it), when it was made,
+and the pids of the processes that map it or hold it open (users). A block
+is read from its header without mapping it, unless --dtype and --shape are
+given, which attach a raw block (kind "raw": no header, data at offset 0).
 
 --json prints one object with the keys name, kind, dtype, shape, order,
-size, nbytes, data_offset, file_size, persistent, creator_pid,
-creator_alive and created (RFC 3339, null for a raw block).`
+size, nbytes, data_offset, file_size, persistent, anonymous, creator_pid,
+creator_alive, orphan, created (RFC 3339, null for a raw block) and users
+(an array of pids). The server protocol's block objects are the same.`
 
 // runInspect is `ndshm inspect`.
 func runInspect(_ context.Context, e *env, args []string) error {
@@ -79,9 +82,12 @@ func writeInspect(w io.Writer, j blockJSON) error {
 		{"data_offset", strconv.FormatInt(j.DataOffset, 10)},
 		{"file_size", fmt.Sprintf("%d (%s)", j.FileSize, humanBytes(j.FileSize))},
 		{"persistent", strconv.FormatBool(j.Persistent)},
+		{"anonymous", strconv.FormatBool(j.Anonymous)},
 		{"creator_pid", strconv.Itoa(j.CreatorPID)},
 		{"creator_alive", strconv.FormatBool(j.CreatorAlive)},
+		{"orphan", strconv.FormatBool(j.Orphan)},
 		{"created", created},
+		{"users", pids(j.Users)},
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}

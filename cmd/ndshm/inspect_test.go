@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +17,7 @@ import (
 
 // inspectKeys are the keys inspect --json must always print.
 var inspectKeys = []string{"name", "kind", "dtype", "shape", "order", "size", "nbytes", "data_offset",
-	"file_size", "persistent", "creator_pid", "creator_alive", "created"}
+	"file_size", "persistent", "anonymous", "creator_pid", "creator_alive", "orphan", "created", "users"}
 
 func TestInspect(t *testing.T) {
 	name := newName(t)
@@ -32,7 +34,7 @@ func TestInspect(t *testing.T) {
 	j := decodeJSON[blockJSON](t, out)
 	want := blockJSON{Name: name, Kind: "array", DType: "<i4", Shape: []int{2, 3}, Order: "F", Size: 6,
 		NBytes: 24, DataOffset: 4096, FileSize: 3 * 4096, Persistent: true,
-		CreatorPID: os.Getpid(), CreatorAlive: true, Created: j.Created}
+		CreatorPID: os.Getpid(), CreatorAlive: true, Created: j.Created, Users: []int{}}
 	if !equalJSON(j, want) {
 		t.Errorf("inspect --json = %+v\nwant %+v", j, want)
 	}
@@ -78,7 +80,7 @@ func TestInspectRaw(t *testing.T) {
 	}
 	j := decodeJSON[blockJSON](t, out)
 	want := blockJSON{Name: name, Kind: "raw", DType: "|u1", Shape: []int{4, 4}, Order: "C", Size: 16,
-		NBytes: 16, FileSize: 20, Persistent: true}
+		NBytes: 16, FileSize: 20, Persistent: true, Users: []int{}}
 	if !equalJSON(j, want) {
 		t.Errorf("inspect raw = %+v\nwant %+v", j, want)
 	}
@@ -103,5 +105,44 @@ func TestInspectMissing(t *testing.T) {
 		if _, _, err := ndshmRun(t, args...); !errors.Is(err, fs.ErrNotExist) || isUsage(err) {
 			t.Errorf("%q: %v, want ErrNotExist", args, err)
 		}
+	}
+}
+
+// inspect shows who uses a block and whether it is an orphan, and its
+// JSON is ndshm.Info's, key for key, as the server sends it.
+func TestInspectUsersOrphan(t *testing.T) {
+	name := newName(t)
+	cmd := shmtest.Command("create", name, "owned")
+	// Without the second a race-detector child sleeps before it exits.
+	cmd.Env = append(cmd.Env, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := ndshm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	out := mustRun(t, "inspect", name, "--json")
+	j := decodeJSON[blockJSON](t, out)
+	if !j.Orphan || j.CreatorAlive || !reflect.DeepEqual(j.Users, []int{os.Getpid()}) {
+		t.Errorf("inspect of a mapped orphan: %+v", j)
+	}
+	human := mustRun(t, "inspect", name)
+	for _, want := range []string{"\norphan:        true\n", "\nusers:         " + strconv.Itoa(os.Getpid()) + "\n"} {
+		if !strings.Contains(human, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, human)
+		}
+	}
+	info, err := ndshm.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lib strings.Builder
+	enc := json.NewEncoder(&lib)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(info); err != nil || lib.String() != out {
+		t.Errorf("inspect --json and Info's JSON differ:\n%s\n%s", out, lib.String())
 	}
 }

@@ -13,8 +13,10 @@ import (
 const lsAbout = `
 Lists the ndshm blocks in /dev/shm, sorted by name: a table of NAME,
 KIND, DTYPE, SHAPE, SIZE (data bytes), PERSISTENT, PID (the creator),
-ALIVE (whether the creator still runs) and AGE. Files that are not ndshm
-blocks (other tools' segments, raw blocks) are not listed.
+ALIVE (whether the creator still runs), ORPHAN (owned by a dead creator:
+only gc removes it), USERS (pids that map it or hold it open) and AGE.
+Files that are not ndshm blocks (other tools' segments, raw blocks) are
+not listed.
 
 --json prints an array of inspect --json's objects ([] for none).`
 
@@ -46,12 +48,13 @@ func writeList(w io.Writer, infos []ndshm.Info, asJSON bool, now time.Time) erro
 		return writeJSON(w, js)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tPERSISTENT\tPID\tALIVE\tAGE")
+	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tPERSISTENT\tPID\tALIVE\tORPHAN\tUSERS\tAGE")
 	for _, info := range infos {
 		j := describe(info)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
 			j.Name, j.Kind, j.DType, tupleShape(j.Shape), humanBytes(int64(j.NBytes)),
-			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), humanAge(now.Sub(info.Created)))
+			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), yesNo(j.Orphan), pids(j.Users),
+			humanAge(now.Sub(info.Created)))
 	}
 	return tw.Flush()
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +55,18 @@ func TestLs(t *testing.T) {
 	}
 	if strings.Contains(out, other) {
 		t.Errorf("ls listed %s:\n%s", other, out)
+	}
+	// This process maps the owned block: it is its user, and no orphan.
+	if want := "ALIVE ORPHAN USERS AGE"; !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+		t.Errorf("ls header lacks %q:\n%s", want, out)
+	}
+	for line := range strings.Lines(out) {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == owned && (f[len(f)-3] != "no" || f[len(f)-2] != strconv.Itoa(os.Getpid())) {
+			t.Errorf("ls row of an owned block this process maps: %q", line)
+		}
+	}
+	if !slices.Equal(o.Users, []int{os.Getpid()}) || o.Orphan || len(p.Users) != 0 {
+		t.Errorf("ls --json users: %v of the owned block, %v of the persistent one", o.Users, p.Users)
 	}
 }
 

@@ -1,0 +1,191 @@
+package ndshm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ndshm/ndshm/internal/npy"
+)
+
+// infoJSON is Info on the wire: the keys of `ndshm inspect --json`, in
+// its order, and of the server protocol's block objects (docs/PROTOCOL.md).
+type infoJSON struct {
+	Name         string  `json:"name"`
+	Kind         string  `json:"kind"`
+	DType        string  `json:"dtype"`
+	Shape        []int   `json:"shape"`
+	Order        string  `json:"order"`
+	Size         int     `json:"size"`   // elements, derived from the shape
+	NBytes       int     `json:"nbytes"` // data bytes, derived
+	DataOffset   int64   `json:"data_offset"`
+	FileSize     int64   `json:"file_size"`
+	Persistent   bool    `json:"persistent"`
+	Anonymous    bool    `json:"anonymous"`
+	CreatorPID   int     `json:"creator_pid"`
+	CreatorAlive bool    `json:"creator_alive"`
+	Orphan       bool    `json:"orphan"`  // derived: Info.Orphan()
+	Created      *string `json:"created"` // RFC 3339, null for a raw block
+	Users        []int   `json:"users"`   // [] for none, never null
+}
+
+// MarshalJSON encodes the Info as `ndshm inspect --json` prints it: name,
+// kind, dtype (NumPy's descriptor, the Python literal of the field list
+// for a structured dtype), shape, order ("C" or "F"), size, nbytes,
+// data_offset, file_size, persistent, anonymous, creator_pid,
+// creator_alive, orphan, created (RFC 3339, null for a raw block) and
+// users (an array, empty for none). CreatorStart is not encoded.
+func (i Info) MarshalJSON() ([]byte, error) {
+	s := i.Spec
+	j := infoJSON{
+		Name: i.Name, Kind: i.Kind.String(), DType: s.DType.String(),
+		Shape: append([]int{}, s.Shape...), Order: order(s.Fortran), Size: s.Len(), NBytes: s.Size(),
+		DataOffset: i.DataOffset, FileSize: i.FileSize, Persistent: i.Persistent, Anonymous: i.Anonymous,
+		CreatorPID: i.CreatorPID, CreatorAlive: i.CreatorAlive, Orphan: i.Orphan(),
+		Users: append([]int{}, i.Users...),
+	}
+	if i.Kind != KindRaw {
+		c := i.Created.Format(time.RFC3339Nano)
+		j.Created = &c
+	}
+	return marshal(j)
+}
+
+// marshal is json.Marshal without HTML escapes: dtypes read "<f8", not
+// "\u003cf8", wherever an encoder that does not escape either prints them.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes. The derived keys size,
+// nbytes and orphan are ignored; dtype, shape and kind must be valid, so
+// a decoded Info always has a usable Spec. It leaves i unchanged on error.
+func (i *Info) UnmarshalJSON(b []byte) error {
+	var j infoJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	s, err := specFromJSON(j.DType, j.Shape, j.Order)
+	if err != nil {
+		return fmt.Errorf("ndshm: block %q: %w", j.Name, err)
+	}
+	k, err := parseKind(j.Kind)
+	if err != nil {
+		return err
+	}
+	out := Info{Name: j.Name, Kind: k, Spec: s, DataOffset: j.DataOffset, FileSize: j.FileSize,
+		Persistent: j.Persistent, Anonymous: j.Anonymous, CreatorPID: j.CreatorPID,
+		CreatorAlive: j.CreatorAlive, Users: j.Users}
+	if j.Created != nil {
+		if out.Created, err = time.Parse(time.RFC3339Nano, *j.Created); err != nil {
+			return fmt.Errorf("ndshm: block %q: created: %w", j.Name, err)
+		}
+	}
+	*i = out
+	return nil
+}
+
+func order(fortran bool) string {
+	if fortran {
+		return "F"
+	}
+	return "C"
+}
+
+// parseKind is the inverse of Kind.String.
+func parseKind(s string) (Kind, error) {
+	for _, k := range []Kind{KindRaw, KindArray, KindRing} {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	var n uint32
+	if _, err := fmt.Sscanf(s, "kind(%d)", &n); err == nil && s == Kind(n).String() {
+		return Kind(n), nil
+	}
+	return 0, fmt.Errorf("ndshm: unknown block kind %q", s)
+}
+
+var errShape = errors.New("missing shape")
+
+// specFromJSON builds a Spec from its JSON fields and checks it.
+func specFromJSON(dtype string, shape []int, ord string) (Spec, error) {
+	dt, err := parseDTypeJSON(dtype)
+	if err != nil {
+		return Spec{}, err
+	}
+	if shape == nil {
+		return Spec{}, errShape
+	}
+	var s Spec
+	switch strings.ToUpper(ord) {
+	case "", "C":
+	case "F":
+		s.Fortran = true
+	default:
+		return Spec{}, fmt.Errorf("order %q: want C or F", ord)
+	}
+	s.DType, s.Shape = dt, shape
+	if err := s.check(); err != nil {
+		return Spec{}, err
+	}
+	return s, nil
+}
+
+// specJSON is Spec on the wire, as in Info's JSON and server requests.
+type specJSON struct {
+	DType string `json:"dtype"`
+	Shape []int  `json:"shape"`
+	Order string `json:"order"`
+}
+
+// MarshalJSON encodes the Spec as {"dtype": D, "shape": [...],
+// "order": "C" or "F"}, the same keys Info's JSON uses.
+func (s Spec) MarshalJSON() ([]byte, error) {
+	return marshal(specJSON{DType: s.DType.String(), Shape: append([]int{}, s.Shape...), Order: order(s.Fortran)})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes. dtype and shape are
+// required (shape [] is a 0-d array); order defaults to C. Other keys are
+// ignored. The Spec must describe an array ndshm can make: an unsupported
+// dtype wraps ErrDType, a negative or too large shape fails.
+func (s *Spec) UnmarshalJSON(b []byte) error {
+	var j specJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	v, err := specFromJSON(j.DType, j.Shape, j.Order)
+	if err != nil {
+		return fmt.Errorf("ndshm: spec: %w", err)
+	}
+	*s = v
+	return nil
+}
+
+// parseDTypeJSON is ParseDType, and also takes the Python literal that
+// DType.String gives for a structured dtype, "[('x', '<f8'), ...]". That
+// literal is parsed by the .npy header parser, as the 'descr' of a
+// header made up for the purpose.
+func parseDTypeJSON(s string) (DType, error) {
+	if !strings.HasPrefix(s, "[") {
+		return ParseDType(s)
+	}
+	dict := "{'descr': " + s + ", 'fortran_order': False, 'shape': ()}\n"
+	hdr := make([]byte, 12, 12+len(dict))
+	copy(hdr, "\x93NUMPY\x03\x00") // version 3: UTF-8, a 32-bit length
+	le.PutUint32(hdr[8:], uint32(len(dict)))
+	h, _, err := npy.Read(bytes.NewReader(append(hdr, dict...)))
+	if err != nil {
+		return DType{}, fmt.Errorf("structured dtype %q: %v: %w", s, err, ErrDType)
+	}
+	return fromDescr(h.Descr)
+}
