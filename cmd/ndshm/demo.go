@@ -44,7 +44,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	d.table()
-	return nil
+	return d.served(ctx)
 }
 
 // shared is the ndshm way: fill a block once, pass its name.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -36,35 +37,50 @@ func (d *demo) copied(w *demoWorker) error {
 	return nil
 }
 
-// python has NumPy attach to the block the stock way and sum it.
+// python has NumPy attach to the demo's block the stock way and sum it.
 func (d *demo) python(ctx context.Context, xs []float64) error {
-	const py = "/usr/bin/python3"
-	if exec.CommandContext(ctx, py, "-c", "import numpy").Run() != nil {
-		fmt.Fprintf(d.out, "4. (skipped: %s has no numpy; `make test` installs python3-numpy)\n", py)
+	start := time.Now()
+	version, got, err := pySum(ctx, d.name)
+	took := time.Since(start)
+	if errors.Is(err, errNoNumPy) {
+		fmt.Fprintf(d.out, "4. (skipped: %v)\n", err)
 		return nil
+	}
+	if err != nil {
+		return err
+	}
+	n, half := float64(len(xs)), float64(len(xs)/2)
+	if want := half*half + (n*(n-1)-half*(half-1))/2; got != want {
+		return fmt.Errorf("numpy's sum is %v, want %v", got, want)
+	}
+	d.step("4. python (numpy %s) attached with np.load(mmap_mode='r+'): sum %.0f matches", version, got)(took)
+	return nil
+}
+
+const python = "/usr/bin/python3"
+
+var errNoNumPy = errors.New(python + " has no numpy; `make test` installs python3-numpy")
+
+// pySum runs a Python process that attaches to the block name with stock
+// NumPy, np.load(mmap_mode='r+'), and returns NumPy's version and sum.
+func pySum(ctx context.Context, name string) (string, float64, error) {
+	if exec.CommandContext(ctx, python, "-c", "import numpy").Run() != nil {
+		return "", 0, errNoNumPy
 	}
 	const script = `import sys, numpy as np
 a = np.load(sys.argv[1], mmap_mode='r+')
 print(np.__version__, repr(float(a.sum())))`
-	start := time.Now()
-	out, err := exec.CommandContext(ctx, py, "-c", script, sys.Path(d.name)).Output()
-	took := time.Since(start)
+	out, err := exec.CommandContext(ctx, python, "-c", script, sys.Path(name)).Output()
 	if err != nil {
-		return fmt.Errorf("python: %w", err)
+		return "", 0, fmt.Errorf("python: %w", err)
 	}
 	f := strings.Fields(string(out))
 	if len(f) != 2 {
-		return fmt.Errorf("python said %q", out)
+		return "", 0, fmt.Errorf("python said %q", out)
 	}
-	got, err := strconv.ParseFloat(f[1], 64)
+	sum, err := strconv.ParseFloat(f[1], 64)
 	if err != nil {
-		return fmt.Errorf("python said %q", out)
+		return "", 0, fmt.Errorf("python said %q", out)
 	}
-	n, half := float64(len(xs)), float64(len(xs)/2)
-	want := half*half + (n*(n-1)-half*(half-1))/2
-	if got != want {
-		return fmt.Errorf("numpy's sum is %v, want %v", got, want)
-	}
-	d.step("4. python (numpy %s) attached with np.load(mmap_mode='r+'): sum %.0f matches", f[0], got)(took)
-	return nil
+	return f[0], sum, nil
 }
