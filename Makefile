@@ -17,8 +17,10 @@ deps:
 vet:
 	$(GO) vet ./...
 
+# -p 1: packages one at a time, since tests of one package run garbage
+# collections that could take another package's orphans.
 race:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -p 1 ./...
 
 # Every benchmark once, so none rots; real figures come from `ndshm bench`.
 bench:

@@ -11,6 +11,10 @@ import (
 type GCOptions struct {
 	DryRun bool // report what would be removed, remove nothing
 	Force  bool // remove orphans even while live processes still map them
+
+	// Match, if set, limits the collection to the orphans whose names it
+	// accepts: one application's blocks, say, or one test's.
+	Match func(name string) bool
 }
 
 // A Collected block is an orphan GC found.
@@ -31,7 +35,7 @@ func GC(opts GCOptions) ([]Collected, error) {
 	infos, err := List()
 	var out []Collected
 	for _, info := range infos {
-		if !info.Orphan() {
+		if !info.Orphan() || opts.Match != nil && !opts.Match(info.Name) {
 			continue
 		}
 		c := Collected{Info: info}
