@@ -6,6 +6,7 @@ import (
 	"os/exec"
 
 	"github.com/ndshm/ndshm/internal/handoff"
+	"github.com/ndshm/ndshm/pool"
 )
 
 // roleEnv names the part a re-executed ndshm plays. main checks it
@@ -16,6 +17,7 @@ const roleEnv = "NDSHM_ROLE"
 var roles = map[string]func() error{
 	"handoff-peer": handoff.ServeFd3,
 	"demo-worker":  serveDemo,
+	"pool-worker":  pool.Serve,
 }
 
 // runRole runs the role named in the environment, if any, and reports

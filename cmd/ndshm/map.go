@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"time"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/pool"
+)
+
+const mapAbout = `
+Runs OP over the array of the block NAME in place: the array is split by
+rows (axis 0) between worker processes, this binary re-executed, each
+of which maps the block and transforms its own rows. With --out, the
+result goes to a new persistent block NAME2 of the same dtype, shape and
+order, and NAME is left as it was.
+
+Ops: scale=A (x·A), offset=B (x+B), affine=A,B (A·x+B), sqrt (float
+dtypes), square, clip=LO,HI, fill=V. On int and uint arrays parameters
+must be whole numbers in range, and arithmetic wraps, as in NumPy.
+
+If a worker dies mid-task, idempotent ops (clip, fill) and --out redo its
+rows on a new worker; other in-place ops fail, naming the rows that may
+be partly transformed. Prints nothing.`
+
+func init() {
+	commands["map"] = command{runMap, "transform a block's array in place, in parallel worker processes"}
+}
+
+// runMap is `ndshm map`.
+func runMap(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D]", mapAbout)
+	var pf poolFlags
+	pf.register(f, "sqrt or affine=2,1")
+	out := f.String("out", "", "write the result to a new persistent block `NAME2` instead")
+	pos, err := f.parse(args)
+	if err == nil {
+		err = f.want(pos, "NAME")
+	}
+	if err == nil {
+		err = pf.check(f)
+	}
+	if err != nil {
+		return err
+	}
+	b, err := ndshm.Open(blockName(pos[0]))
+	if err != nil {
+		return formatHint(err)
+	}
+	defer b.Close()
+	p, err := pf.start()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if *out == "" {
+		return pf.opErr(f, p.Map(ctx, b, pf.op))
+	}
+	dst, err := ndshm.Create(blockName(*out), b.Spec(), ndshm.Persistent())
+	if err != nil {
+		return err
+	}
+	if err := p.MapTo(ctx, b, dst, pf.op); err != nil {
+		remove(dst)
+		return pf.opErr(f, err)
+	}
+	return dst.Close()
+}
+
+// poolFlags are the flags of the commands that run a pool.
+type poolFlags struct {
+	op      string
+	workers int
+	timeout time.Duration
+}
+
+func (pf *poolFlags) register(f *cmdFlags, example string) {
+	f.StringVar(&pf.op, "op", "", "the op to run, `OP`, such as "+example)
+	f.IntVar(&pf.workers, "workers", 0, "the number `N` of worker processes (default: one per CPU)")
+	f.DurationVar(&pf.timeout, "timeout", 0, "kill a worker whose part takes longer than `D` (default: no limit)")
+}
+
+// check checks the op's syntax before any block is opened.
+func (pf *poolFlags) check(f *cmdFlags) error {
+	if pf.op == "" {
+		return f.usageErr("--op is required")
+	}
+	if _, _, err := pool.ParseOp(pf.op); err != nil {
+		return f.usageErr("--op: %v", err)
+	}
+	if pf.workers < 0 {
+		return f.usageErr("--workers must be positive")
+	}
+	return nil
+}
+
+// start starts the workers: this binary in the pool-worker role.
+func (pf *poolFlags) start() (*pool.Pool, error) {
+	return pool.New(pf.workers, pool.TaskTimeout(pf.timeout),
+		pool.Command(func() *exec.Cmd { return helper("pool-worker") }))
+}
+
+// opErr makes an unknown op or bad parameters a usage error.
+func (pf *poolFlags) opErr(f *cmdFlags, err error) error {
+	if errors.Is(err, pool.ErrUnknownOp) || errors.Is(err, pool.ErrParams) {
+		return &usageError{err: err, usage: f.shortUsage}
+	}
+	return err
+}

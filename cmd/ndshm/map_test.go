@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ndshm/ndshm"
+)
+
+// values returns the float64 elements of the block name in memory order.
+func values(t *testing.T, name string) []float64 {
+	t.Helper()
+	b, err := ndshm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a, err := ndshm.View[float64](b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, _ := a.Flat()
+	return slices.Clone(xs)
+}
+
+func TestMapCommand(t *testing.T) {
+	name, out := newName(t), newName(t)
+	s := ndshm.Spec{DType: ndshm.Float64, Shape: []int{100, 3}, Fortran: true}
+	in := makeBlock(t, name, s, func(i int) float64 { return float64(i * i) })
+	if got := mustRun(t, "map", name, "--op", "sqrt", "--workers", "3"); got != "" {
+		t.Errorf("map printed %q", got)
+	}
+	mustRun(t, "map", "/dev/shm/"+name, "--op", "affine=2,1", "--out", out, "--workers", "2")
+	src, dst := values(t, name), values(t, out)
+	for i := range in {
+		if src[i] != float64(i) || dst[i] != 2*float64(i)+1 {
+			t.Fatalf("element %d: %v then %v, want %v then %v", i, src[i], dst[i], i, 2*i+1)
+		}
+	}
+	// --out makes a new block: it never overwrites one.
+	if _, _, err := ndshmRun(t, "map", name, "--op", "sqrt", "--out", out); err == nil || isUsage(err) {
+		t.Errorf("map onto an existing --out: %v", err)
+	}
+}
+
+func TestReduceCommand(t *testing.T) {
+	name := newName(t)
+	makeBlock(t, name, ndshm.Spec{DType: ndshm.Int32, Shape: []int{10, 10}}, func(i int) int32 { return int32(i) })
+	for op, want := range map[string]string{
+		"sum": "4950\n", "min": "0\n", "max": "99\n", "mean": "49.5\n", "count": "100\n",
+	} {
+		if got := mustRun(t, "reduce", name, "--op", op, "--workers", "2"); got != want {
+			t.Errorf("reduce --op %s printed %q, want %q", op, got, want)
+		}
+	}
+	got := decodeJSON[reduceJSON](t, mustRun(t, "reduce", name, "--op", "mean", "--json"))
+	if got.Name != name || got.DType != "<i4" || got.Op != "mean" || got.Count != 100 || got.Value == nil || *got.Value != 49.5 {
+		t.Errorf("reduce --json: %+v", got)
+	}
+	h := decodeJSON[reduceJSON](t, mustRun(t, "reduce", name, "--op", "histogram=4,0,100", "--json"))
+	if !slices.Equal(h.Bins, []uint64{25, 25, 25, 25}) || !slices.Equal(h.Edges, []jsonFloat{0, 25, 50, 75, 100}) || h.Value != nil {
+		t.Errorf("histogram: %+v", h)
+	}
+	// The last bin is closed, as in NumPy: 50 is in it.
+	want := "  from  to  count\n     0  25     25\n    25  50     26\n"
+	if got := mustRun(t, "reduce", name, "--op", "histogram=2,0,50"); got != want {
+		t.Errorf("histogram table:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestReduceEmpty(t *testing.T) {
+	name := newName(t)
+	makeBlock(t, name, ndshm.Spec{DType: ndshm.Float64, Shape: []int{0, 4}}, func(int) float64 { return 0 })
+	out := mustRun(t, "reduce", name, "--op", "min", "--json")
+	if got := decodeJSON[reduceJSON](t, out); got.Count != 0 || !strings.Contains(out, `"value": null`) {
+		t.Errorf("min of nothing: %s", out) // NaN, which JSON spells null
+	}
+	if out := mustRun(t, "reduce", name, "--op", "max"); out != "NaN\n" {
+		t.Errorf("max of nothing: %q", out)
+	}
+	if out := mustRun(t, "reduce", name, "--op", "sum"); out != "0\n" {
+		t.Errorf("sum of nothing: %q", out)
+	}
+}
+
+func TestMapUsageErrors(t *testing.T) {
+	name := newName(t)
+	makeBlock(t, name, ndshm.Spec{DType: ndshm.Int32, Shape: []int{4}}, func(i int) int32 { return int32(i) })
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"map", name}, "--op is required"},
+		{[]string{"map", "--op", "sqrt"}, "missing NAME"},
+		{[]string{"map", name, "--op", "affine=1,"}, "is not a number"},
+		{[]string{"map", name, "--op", "sqr"}, `unknown op "sqr"`},
+		{[]string{"map", name, "--op", "sqrt"}, `"sqrt" for dtype <i4`},
+		{[]string{"map", name, "--op", "scale=0.5"}, "not a whole number"},
+		{[]string{"map", name, "--op", "sum"}, "is a reduction"},
+		{[]string{"reduce", name, "--op", "fill=1"}, "writes the array"},
+		{[]string{"reduce", name, "--op", "histogram=2,1,0"}, "lo < hi"},
+		{[]string{"map", name, "--op", "sqrt", "--workers", "-1"}, "--workers"},
+	} {
+		_, _, err := ndshmRun(t, tc.args...)
+		if !isUsage(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ndshm %v: %v, want a usage error with %q", tc.args, err, tc.want)
+		}
+	}
+	if _, _, err := ndshmRun(t, "map", name+"-missing", "--op", "sqrt"); err == nil || isUsage(err) {
+		t.Errorf("map of a missing block: %v", err)
+	}
+	for _, cmd := range []string{"map", "reduce"} {
+		if out := mustRun(t, cmd, "-h"); !strings.HasPrefix(out, "usage: ndshm "+cmd) {
+			t.Errorf("%s -h: %q", cmd, out)
+		}
+	}
+}
+
+func TestBenchMap(t *testing.T) {
+	out := mustRun(t, "bench", "map", "--json", "--size", "1MiB", "--runs", "1")
+	var got struct {
+		Bench   string
+		Results []mapResult
+		TaskUs  *float64        `json:"task_overhead_us"`
+		LockUs  json.RawMessage `json:"lock_us"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if got.Bench != "map" || len(got.Results) != 10 || got.TaskUs == nil || *got.TaskUs <= 0 || string(got.LockUs) != "null" {
+		t.Fatalf("got %s", out)
+	}
+	pools := []string{"serial 1", "goroutine 1", "goroutine 2", "process 1", "process 2"}
+	for i, r := range got.Results {
+		pool := r.Mode + " " + string(rune('0'+r.Workers))
+		if pool != pools[i/2] || r.Op != []string{"sqrt", "affine=2,1"}[i%2] || r.Bytes != 1<<20 || r.P50 <= 0 {
+			t.Errorf("result %d: %+v", i, r)
+		}
+	}
+	text := mustRun(t, "bench", "map", "--size", "64KiB", "--runs", "1")
+	for _, want := range []string{"2 workers vs 1", "processes vs goroutines", "task round trip"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("bench map lacks %q:\n%s", want, text)
+		}
+	}
+	if _, _, err := ndshmRun(t, "bench", "map", "--size", "4"); !isUsage(err) {
+		t.Errorf("bench map --size 4: %v", err)
+	}
+}

@@ -1,0 +1,102 @@
+package pool
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ndshm/ndshm"
+)
+
+// A call is one Map, MapTo or Reduce, checked and partitioned before any
+// task runs.
+type call struct {
+	def            *opDef
+	params         Params
+	impl           impl
+	src, dst       *ndshm.Block
+	srcRef, dstRef *blockRef
+	parts          []part
+	rowLen         int  // elements per row along axis 0
+	safe           bool // a partition may be redone without changing the result
+}
+
+// prepare checks everything that can be checked before any task runs:
+// the op, its parameters for this dtype, the blocks, and the partitions.
+// The caller holds p.mu.
+func (p *Pool) prepare(reduce bool, src, dst *ndshm.Block, op string) (*call, error) {
+	name, params, err := ParseOp(op)
+	if err != nil {
+		return nil, err
+	}
+	def, err := lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case reduce && !def.readOnly:
+		return nil, fmt.Errorf("%w for Reduce: %q writes the array (run it with Map)", ErrUnknownOp, name)
+	case !reduce && def.readOnly:
+		return nil, fmt.Errorf("%w for Map: %q is a reduction (run it with Reduce)", ErrUnknownOp, name)
+	}
+	spec := src.Spec()
+	c := &call{def: def, params: params, src: src, dst: dst, safe: def.readOnly || def.idempotent || dst != nil}
+	if c.impl, err = def.implFor(spec.DType); err != nil {
+		return nil, err
+	}
+	if err := def.validate(params, spec.DType); err != nil {
+		return nil, err
+	}
+	if err := c.refs(p); err != nil {
+		return nil, err
+	}
+	n := rowsOf(spec)
+	c.rowLen = spec.Len() / max(n, 1)
+	c.parts = split(n, p.n, p.o.chunk)
+	if err := checkParts(c.parts, n); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// refs identifies the call's blocks and checks that a destination fits
+// its source and is another file.
+func (c *call) refs(p *Pool) error {
+	var err error
+	if c.srcRef, err = p.ref(c.src); err != nil {
+		return fmt.Errorf("block %q: %w", c.src.Name(), err)
+	}
+	process := p.mode == modeProcess
+	if process && c.srcRef.raw {
+		return fmt.Errorf("block %q has no ndshm header: worker processes cannot open it (use a goroutine pool)", c.src.Name())
+	}
+	if c.dst == nil {
+		return nil
+	}
+	if c.dstRef, err = p.ref(c.dst); err != nil {
+		return fmt.Errorf("destination %q: %w", c.dst.Name(), err)
+	}
+	switch {
+	case !sameLayout(c.src.Spec(), c.dst.Spec()):
+		return fmt.Errorf("destination %v does not match source %v", c.dst.Spec(), c.src.Spec())
+	case c.srcRef.id == c.dstRef.id:
+		return errors.New("source and destination are the same block: use Map")
+	case process && c.dstRef.raw:
+		return fmt.Errorf("block %q has no ndshm header: worker processes cannot open it", c.dst.Name())
+	}
+	return nil
+}
+
+// check checks a worker's result for a partition against what a built-in
+// op must return: every element counted, a histogram of the asked size.
+func (c *call) check(s Stats, pt part) error {
+	if !c.def.exact {
+		return nil
+	}
+	if want := int64((pt.hi - pt.lo) * c.rowLen); s.Count != want {
+		return fmt.Errorf("%s counted %d elements of a partition of %d", c.def.name, s.Count, want)
+	}
+	if c.def.bins != nil && s.Count > 0 && len(s.Hist) != c.def.bins(c.params) {
+		return fmt.Errorf("%s returned %d bins, want %d", c.def.name, len(s.Hist), c.def.bins(c.params))
+	}
+	return nil
+}

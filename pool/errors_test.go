@@ -1,0 +1,107 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/pool"
+)
+
+// Bad ops fail before anything is written, in every kind of pool.
+func TestOpErrors(t *testing.T) {
+	for _, p := range []*pool.Pool{pool.Serial(), newProcs(t, 2)} {
+		f64, xs := ones(t, 10)
+		i32 := newBlock(t, ndshm.Spec{DType: ndshm.Int32, Shape: []int{10}}, true)
+		for _, tc := range []struct {
+			b      *ndshm.Block
+			op     string
+			reduce bool
+			want   error
+			text   string
+		}{
+			{f64, "sqr", false, pool.ErrUnknownOp, `unknown op "sqr" (known: affine, clip,`},
+			{i32, "sqrt", false, pool.ErrUnknownOp, `"sqrt" for dtype <i4 (it runs on f4, f8)`},
+			{f64, "affine=2", false, pool.ErrParams, "affine takes 2 parameter(s), affine=a,b"},
+			{f64, "affine=2,x", false, pool.ErrParams, `parameter 2, "x", is not a number`},
+			{f64, "scale=1,2,3,4,5", false, pool.ErrParams, "5 parameters, at most 4"},
+			{f64, "sqrt=1", false, pool.ErrParams, "sqrt takes no parameters"},
+			{f64, "clip=3,1", false, pool.ErrParams, "lo <= hi"},
+			{i32, "scale=1.5", false, pool.ErrParams, "1.5 is not a whole number"},
+			{i32, "fill=1e10", false, pool.ErrParams, "not a whole number in the range of <i4"},
+			{f64, "histogram=0,0,1", true, pool.ErrParams, "bins must be"},
+			{f64, "histogram=5,1,1", true, pool.ErrParams, "finite lo < hi"},
+			{f64, "a b", false, pool.ErrParams, "name must be"},
+			{f64, "test-positive=-1", false, pool.ErrParams, "one positive parameter"},
+			{f64, "sum", false, pool.ErrUnknownOp, `unknown op for Map: "sum" is a reduction (run it with Reduce)`},
+			{f64, "sqrt", true, pool.ErrUnknownOp, `unknown op for Reduce: "sqrt" writes the array (run it with Map)`},
+		} {
+			var err error
+			if tc.reduce {
+				_, err = p.Reduce(context.Background(), tc.b, tc.op)
+			} else {
+				err = p.Map(context.Background(), tc.b, tc.op)
+			}
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("%s %s: got %v, want %v with %q", poolName(p), tc.op, err, tc.want, tc.text)
+			}
+		}
+		for i, x := range xs {
+			if x != 1 {
+				t.Fatalf("%s: element %d became %v", poolName(p), i, x)
+			}
+		}
+	}
+}
+
+// An op's own failure, or its panic, fails the partition with what the op
+// said; neither kills the caller or the worker.
+func TestOpFailure(t *testing.T) {
+	for _, p := range []*pool.Pool{pool.Goroutines(2), newProcs(t, 2)} {
+		b, _ := ones(t, 10)
+		pids := p.Pids()
+		for op, want := range map[string]string{
+			"test-fail":  "the op says no",
+			"test-panic": "panic: assignment to entry in nil map at ops_test.go:",
+		} {
+			err := p.Map(context.Background(), b, op)
+			var pe *pool.PartitionError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s %s: got %v, want %q", poolName(p), op, err, want)
+			}
+		}
+		if got := p.Pids(); len(got) != len(pids) || len(got) > 0 && got[0] != pids[0] {
+			t.Errorf("%s: workers changed from %v to %v", poolName(p), pids, got)
+		}
+	}
+}
+
+func TestClosed(t *testing.T) {
+	p := newProcs(t, 1)
+	b, _ := ones(t, 4)
+	b.Close()
+	if err := p.Map(context.Background(), b, "sqrt"); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Map of a closed block: %v", err)
+	}
+	b, _ = ones(t, 4)
+	if err := p.Map(context.Background(), b, "sqrt"); err != nil {
+		t.Fatal(err)
+	}
+	b.Close() // after the pool and its worker took it up
+	if err := p.Map(context.Background(), b, "sqrt"); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Map of a block closed since its last Map: %v", err)
+	}
+	b, _ = ones(t, 4)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Map(context.Background(), b, "sqrt"); !errors.Is(err, pool.ErrClosed) {
+		t.Errorf("Map on a closed pool: %v", err)
+	}
+	if p.Pids() != nil {
+		t.Errorf("a closed pool has workers %v", p.Pids())
+	}
+}
