@@ -10,55 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// SeqpacketPair returns a connected pair of close-on-exec SOCK_SEQPACKET
-// unix sockets, one for a parent and one for the child it starts (as an
-// exec.Cmd ExtraFiles entry). The parent's end is non-blocking, so the
-// runtime polls it: reads park a goroutine, not a thread, and can be woken
-// by Shutdown. The child's end stays blocking, as a child expects.
-func SeqpacketPair() (parent, child *os.File, err error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, os.NewSyscallError("socketpair", err)
-	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		return nil, nil, os.NewSyscallError("fcntl", err)
-	}
-	return os.NewFile(uintptr(fds[0]), "seqpacket"), os.NewFile(uintptr(fds[1]), "seqpacket"), nil
-}
-
-// SendFile sends the packet p on the socket conn with a descriptor for
-// file attached (SCM_RIGHTS). The receiver gets its own descriptor for the
-// same open file description.
-func SendFile(conn *os.File, p []byte, file *os.File) error {
-	fc, err := file.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var oob []byte
-	if err := fc.Control(func(fd uintptr) { oob = unix.UnixRights(int(fd)) }); err != nil {
-		return err
-	}
-	rc, err := conn.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	err = rc.Write(func(s uintptr) bool {
-		// file must stay open until the kernel has taken its reference.
-		err := fc.Control(func(uintptr) { serr = unix.Sendmsg(int(s), p, oob, nil, unix.MSG_NOSIGNAL) })
-		if err != nil {
-			serr = err
-		}
-		return serr != unix.EAGAIN && serr != unix.EINTR
-	})
-	if err != nil {
-		return err
-	}
-	return os.NewSyscallError("sendmsg", serr)
-}
-
 // Shutdown shuts a socket down both ways: the peer reads EOF, and a
 // reader of conn in this process gets what was already queued, then EOF.
 func Shutdown(conn *os.File) error {
