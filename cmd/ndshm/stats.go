@@ -1,9 +1,12 @@
 package main
 
 import (
+	"os/exec"
+
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ndshm/ndshm/pool"
 	"math"
 	"strconv"
 
@@ -17,13 +20,17 @@ byte order. As in NumPy, a NaN element makes sum, min, max and mean NaN;
 an empty array has sum 0 and min, max and mean NaN.
 
 --json prints {"name", "dtype", "count", "sum", "min", "max", "mean"};
-JSON has no NaN or infinity, so those values are null there.`
+JSON has no NaN or infinity, so those values are null there.
+
+--workers N splits the rows among N worker processes (as ndshm reduce
+does) for int, uint and float dtypes; each reads only its own rows.`
 
 // runStats is `ndshm stats`.
 func runStats(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "stats", "stats NAME [--json] [--dtype D --shape S [--order C|F]]", statsAbout)
+	f := newFlags(e, "stats", "stats NAME [--json] [--workers N] [--dtype D --shape S [--order C|F]]", statsAbout)
 	var sf specFlags
 	sf.register(f, "a raw block")
+	workers := f.Int("workers", 0, "compute in `N` worker processes (default: in this process)")
 	asJSON := f.Bool("json", false, "print JSON (NaN and ±Inf as null)")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -37,7 +44,12 @@ func runStats(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer b.Close()
-	s, err := blockStats(ctx, b)
+	var s stats
+	if *workers > 0 {
+		s, err = poolStats(ctx, b, *workers)
+	} else {
+		s, err = blockStats(ctx, b)
+	}
 	if err != nil {
 		return err
 	}
@@ -108,4 +120,19 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(x)
+}
+
+// poolStats has n worker processes summarize their own rows of b; one
+// reduction gives count, sum, min and max together.
+func poolStats(ctx context.Context, b *ndshm.Block, n int) (stats, error) {
+	p, err := pool.New(n, pool.Command(func() *exec.Cmd { return helper("pool-worker") }))
+	if err != nil {
+		return stats{}, err
+	}
+	defer p.Close()
+	r, err := p.Reduce(ctx, b, "mean")
+	if err != nil {
+		return stats{}, fmt.Errorf("stats: %w", err)
+	}
+	return stats{count: int(r.Count), sum: r.Sum, min: r.Min, max: r.Max}, nil
 }

@@ -91,6 +91,13 @@ func TestStats(t *testing.T) {
 			t.Errorf("stats of %s%v: %s, want count %d sum %v min %v max %v mean %v",
 				tc.dtype, len(vs), show(got), len(vs), sum, lo, hi, mean)
 		}
+		if tc.dtype != "|b1" && tc.dtype != "<f2" { // the pool's dtypes
+			par := decodeJSON[statsOut](t, mustRun(t, "stats", name, "--json", "--workers", "2"))
+			if par.Count != len(vs) || !same(par.Min, lo) || !same(par.Max, hi) || !near(par.Sum, sum) || !near(par.Mean, mean) {
+				t.Errorf("stats --workers 2 of %s%v: %s, want count %d sum %v min %v max %v",
+					tc.dtype, len(vs), show(par), len(vs), sum, lo, hi)
+			}
+		}
 		human := mustRun(t, "stats", name)
 		want := fmt.Sprintf("count %d  sum %v  min %v  max %v  mean %v\n", len(vs), sum, lo, hi, mean)
 		if human != want {
@@ -105,6 +112,14 @@ func same(p *float64, x float64) bool {
 		return p == nil
 	}
 	return p != nil && *p == x
+}
+
+// near is same with room for a different order of float64 additions.
+func near(p *float64, x float64) bool {
+	if p == nil || math.IsNaN(x) || math.IsInf(x, 0) {
+		return same(p, x)
+	}
+	return math.Abs(*p-x) <= 1e-12*math.Max(1, math.Abs(x))
 }
 
 func show(s statsOut) string {
