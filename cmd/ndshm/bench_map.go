@@ -11,6 +11,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/handoff"
+	"github.com/ndshm/ndshm/lock"
 	"github.com/ndshm/ndshm/pool"
 )
 
@@ -82,10 +83,36 @@ func benchMap(ctx context.Context, out io.Writer, asJSON bool, size, runs int) e
 		return err
 	}
 	rep.TaskUs = handoff.Percentile(trips, 50)
+	lockUs, err := lockRoundTrip(ctx, b)
+	if err != nil {
+		return err
+	}
+	rep.LockUs = &lockUs
 	if asJSON {
 		return json.NewEncoder(out).Encode(rep)
 	}
 	return rep.write(out, runs, handoff.Percentile(trips, 99))
+}
+
+// lockRoundTrip is the p50, in µs, of an uncontended region Lock+Unlock.
+func lockRoundTrip(ctx context.Context, b *ndshm.Block) (float64, error) {
+	t, err := lock.New(b)
+	if err != nil {
+		return 0, err
+	}
+	defer t.Close()
+	ds := make([]time.Duration, 0, taskRuns)
+	for range taskRuns {
+		start := time.Now()
+		if err := t.Lock(ctx, 0); err != nil {
+			return 0, err
+		}
+		if err := t.Unlock(0); err != nil {
+			return 0, err
+		}
+		ds = append(ds, time.Since(start))
+	}
+	return handoff.Percentile(ds, 50), nil
 }
 
 // benchPools are serial, goroutines 1 and 2, processes 1 and 2.
@@ -132,8 +159,9 @@ func (r mapReport) write(out io.Writer, runs int, taskP99 float64) error {
 	fmt.Fprintf(out, "\n2 workers vs 1: goroutines %.2f×, processes %.2f×\n", both[1]/both[2], both[3]/both[4])
 	fmt.Fprintf(out, "processes vs goroutines: 1 worker %+.1f%%, 2 workers %+.1f%%\n",
 		100*(both[3]/both[1]-1), 100*(both[4]/both[2]-1))
-	_, err := fmt.Fprintf(out, "task round trip to a worker process (empty op, %d tasks): p50 %.1f µs, p99 %.1f µs\n",
+	fmt.Fprintf(out, "task round trip to a worker process (empty op, %d tasks): p50 %.1f µs, p99 %.1f µs\n",
 		taskRuns, r.TaskUs, taskP99)
+	_, err := fmt.Fprintf(out, "region lock+unlock, uncontended: p50 %.2f µs\n", *r.LockUs)
 	return err
 }
 
