@@ -57,6 +57,7 @@ func (c *Client) roundTrip(op byte, payload []byte) (time.Duration, error) {
 	if _, err := c.conn.Write(payload); err != nil {
 		return 0, err
 	}
+	spin(c.conn)
 	if _, err := io.ReadFull(c.conn, hdr[:2]); err != nil {
 		return 0, fmt.Errorf("handoff: peer died: %w", err)
 	}
