@@ -44,6 +44,9 @@ func runDemo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	d.table()
+	if err := d.mapped(ctx); err != nil {
+		return err
+	}
 	return d.served(ctx)
 }
 

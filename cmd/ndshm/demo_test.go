@@ -15,7 +15,8 @@ func TestDemo(t *testing.T) {
 	shmtest.Python(t) // in CI the NumPy stage must run, not be skipped
 	out := mustRun(t, "demo")
 	for _, want := range []string{"attached by name", "sum", "matches", "unix socket", "faster",
-		"Go process attached", "Python process", "SIGKILL", "removed the orphan", "unlinked the block"} {
+		"Go process attached", "Python process", "SIGKILL", "removed the orphan", "unlinked the block",
+		"process   × 2", "(checked)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
