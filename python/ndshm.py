@@ -460,6 +460,130 @@ class Client:
         return rep
 
 
+# The pool worker (pool/doc.go): `ndshm.py worker`, started by a Go pool with
+# pool.Command, speaks the frame protocol on fd 3 and runs the built-in ops with NumPy.
+_HELLO, _ATTACH, _TASK = struct.Struct('<BBHI'), struct.Struct('<BBHI'), struct.Struct('<BBBBIIIqq4d32s')
+_RESULT = struct.Struct('<BBBBIQdddqIIQ')
+_INF = float('inf')
+_MAPS = {
+    'scale': lambda v, p: np.multiply(v, p[0], out=v),
+    'offset': lambda v, p: np.add(v, p[0], out=v),
+    'affine': lambda v, p: np.add(np.multiply(v, p[0], out=v), p[1], out=v),
+    'sqrt': lambda v, p: np.sqrt(v, out=v),
+    'square': lambda v, p: np.multiply(v, v, out=v),
+    'clip': lambda v, p: np.clip(v, p[0], p[1], out=v),
+    'fill': lambda v, p: v.fill(p[0]),
+    'noop': lambda v, p: None,
+}
+_NPARAMS = dict(scale=1, offset=1, affine=2, clip=2, fill=1, histogram=3)
+_REDUCE = ('sum', 'min', 'max', 'mean', 'count', 'histogram')
+
+
+def _rows(a, lo, hi):
+    """Rows [lo, hi) along axis 0 of a (a 0-d array has one row), checked."""
+    a = a.reshape(1) if a.ndim == 0 else a
+    if not 0 <= lo <= hi <= a.shape[0]:
+        raise ValueError('partition outside the array: rows [%d, %d) of an array of %d'
+                         % (lo, hi, a.shape[0]))
+    return a[lo:hi]
+
+
+def _run(blocks, src, dst, lo, hi, op, params):
+    """One task: return (count, sum, min, max, hist) or raise."""
+    if op not in _MAPS and op not in _REDUCE:
+        raise ValueError('unknown op %r (the Python worker runs %s)'
+                         % (op, ', '.join(sorted(_MAPS) + list(_REDUCE))))
+    if len(params) != _NPARAMS.get(op, 0):
+        raise ValueError('%s takes %d parameter(s), got %d' % (op, _NPARAMS.get(op, 0), len(params)))
+    def get(i):
+        b = blocks.get(i)
+        if not isinstance(b, np.ndarray):
+            raise ValueError(b or 'no block with id %d' % i)
+        return b
+    a = get(src)
+    if a.dtype.kind not in 'iuf' or not a.dtype.isnative or (op == 'sqrt' and a.dtype.kind != 'f'):
+        raise ValueError('no kernel %r for dtype %s' % (op, a.dtype))
+    v = _rows(a, lo, hi)
+    if dst:
+        d = get(dst)
+        if d.dtype != a.dtype or d.shape != a.shape or d.flags.f_contiguous != a.flags.f_contiguous:
+            raise ValueError('destination %s%r does not match source %s%r' % (d.dtype, d.shape, a.dtype, a.shape))
+        w = _rows(d, lo, hi)
+        w[...] = v
+        v = w
+    if lo == hi:
+        return 0, 0.0, 0.0, 0.0, None
+    n, s, mn, mx, hist = v.size, 0.0, _INF, -_INF, None
+    if op in _MAPS:
+        with np.errstate(all='ignore'):     # integers wrap, as in Go
+            _MAPS[op](v, [a.dtype.type(x) for x in params])
+    elif op == 'count':
+        mn = mx = math.nan
+    elif op == 'histogram':     # in float64, as the Go kernel and numpy on float64 do
+        bins, edges = int(params[0]), (params[1], params[2])
+        hist = np.zeros(bins, np.uint64)
+        flat = v.ravel(order='K')
+        for i in range(0, flat.size, 1 << 20):
+            hist += np.histogram(flat[i:i + (1 << 20)].astype(np.float64), bins, edges)[0].astype(np.uint64)
+    elif v.size:
+        s, mn, mx = float(np.sum(v, dtype=np.float64)), float(np.min(v)), float(np.max(v))
+    return n, s, mn, mx, hist
+
+
+def _result(seq, stats=None, err='', elapsed=0):
+    n, s, mn, mx, hist = stats or (0, 0.0, 0.0, 0.0, None)
+    e = err.encode('utf-8', 'replace')[:4096].decode('utf-8', 'ignore').encode() if err else b''
+    h = b'' if hist is None else np.asarray(hist, '<u8').tobytes()
+    return _RESULT.pack(1, ord('R'), 1 if e else 0, 0, seq, n, s, mn, mx, elapsed,
+                        len(h) // 8, len(e), 0) + h + e
+
+
+def serve(fd=3):
+    """Be a pool worker on fd: hello, then attach, detach and task frames until EOF."""
+    sock = _socket.socket(fileno=fd)
+    sock.send(_HELLO.pack(1, ord('H'), 0, os.getpid()))
+    blocks = {}         # id -> ndarray, or the error text of a block that would not open
+    while True:
+        data, fds, _, _ = _socket.recv_fds(sock, 1024, 1, getattr(_socket, 'MSG_CMSG_CLOEXEC', 0))
+        try:
+            if not data and not fds:
+                return 0
+            if len(data) < 2 or data[0] != 1 or (fds and data[1] != ord('A')):
+                raise ConnectionError('malformed frame %r with %d descriptors' % (data[:16], len(fds)))
+            if data[1] in b'AD' and len(data) >= 8:
+                _, typ, L, bid = _HELLO.unpack_from(data)
+                if typ == ord('D') and len(data) == 8:
+                    blocks.pop(bid, None)
+                    continue
+                if typ != ord('A') or not bid or len(data) != 8 + L or len(fds) != 1 or bid in blocks:
+                    raise ConnectionError('malformed attach of block %d' % bid)
+                name = data[8:].decode('utf-8', 'replace') or 'anonymous block'
+                try:
+                    blocks[bid] = _attach_fd(fds[0], name)
+                except Exception as e:
+                    blocks[bid] = 'block %r: %s' % (name, e)
+            elif data[1] == ord('T') and len(data) == _TASK.size:
+                _, _, np_, nl, seq, src, dst, lo, hi, *rest = _TASK.unpack(data)
+                params, name = rest[:np_], rest[4]
+                if np_ > 4 or not 1 <= nl <= 32 or any(name[nl:]):
+                    raise ConnectionError('malformed task')
+                op, t0 = name[:nl].decode('ascii', 'replace'), time.perf_counter_ns()
+                if op == 'noop' and src == 0 and lo == hi == 0:
+                    sock.send(_result(seq))     # the round-trip probe
+                    continue
+                try:
+                    r = _result(seq, _run(blocks, src, dst, lo, hi, op, params),
+                                elapsed=time.perf_counter_ns() - t0)
+                except Exception as e:
+                    r = _result(seq, err='%s: %s' % (type(e).__name__, e))
+                sock.send(r)
+            else:
+                raise ConnectionError('malformed frame %r' % data[:16])
+        finally:
+            for f in fds:
+                os.close(f)
+
+
 def _stats(a):
     if a.dtype.kind not in 'biuf':
         raise ValueError('stats needs a real numeric array, not %s' % a.dtype)
@@ -499,6 +623,7 @@ def main(argv=None):
     create_ = sub.add_parser('create', help='create a persistent block')
     sub.add_parser('info', help='footer and header fields (JSON)').add_argument('name')
     sub.add_parser('unlink', help='remove a block name').add_argument('name')
+    sub.add_parser('worker', help='serve a Go pool as a worker on fd 3 (pool.Command)')
     for c in (stats, create_):      # stats: --dtype and --shape attach a raw block
         c.add_argument('name')
         c.add_argument('--dtype', required=c is create_)
@@ -506,6 +631,12 @@ def main(argv=None):
         c.add_argument('--order', choices='CF', default='C')
     create_.add_argument('--fill', type=_parse_fill, help='a Python literal, nan or inf')
     args = p.parse_args(argv)
+    if args.cmd == 'worker':
+        try:
+            return serve()
+        except (OSError, ConnectionError) as e:
+            print('ndshm.py worker %d: %s' % (os.getpid(), e), file=sys.stderr)
+            return 1
     try:
         if args.cmd == 'stats':
             a = attach(args.name, args.dtype, args.shape, args.order, readonly=True)

@@ -1,0 +1,244 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/shmtest"
+	"github.com/ndshm/ndshm/pool"
+)
+
+// pythonWorker returns a command that starts python/ndshm.py as a pool
+// worker. shmtest.Python fails the test under CI without NumPy.
+func pythonWorker(t *testing.T) func() *exec.Cmd {
+	py, helper := shmtest.Python(t), shmtest.Helper(t)
+	return func() *exec.Cmd {
+		cmd := exec.Command(py, helper, "worker")
+		cmd.Stderr = os.Stderr
+		return cmd
+	}
+}
+
+// goWorker starts this test binary as a Go worker, as a pool does
+// without Command: TestMain calls WorkerMain first.
+func goWorker() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "NDSHM_POOL_WORKER=1")
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+// mixedWorkers alternates Python and Go workers, replacements included.
+func mixedWorkers(t *testing.T) func() *exec.Cmd {
+	py := pythonWorker(t)
+	var n atomic.Int64
+	return func() *exec.Cmd {
+		if n.Add(1)%2 == 1 {
+			return py()
+		}
+		return goWorker()
+	}
+}
+
+// pythonPids counts the pool's workers that run python/ndshm.py.
+func pythonPids(t *testing.T, p *pool.Pool) int {
+	n := 0
+	for _, pid := range p.Pids() {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "ndshm.py") {
+			n++
+		}
+	}
+	return n
+}
+
+// pythonPools are the pools whose workers are, or include, Python ones.
+func pythonPools(t *testing.T) map[string]*pool.Pool {
+	py, mixed := pythonWorker(t), mixedWorkers(t)
+	ps := map[string]*pool.Pool{
+		"python-1":        newProcs(t, 1, pool.Command(py)),
+		"python-3":        newProcs(t, 3, pool.Command(py)),
+		"python-2-chunk2": newProcs(t, 2, pool.Command(py), pool.ChunkRows(2)),
+		"mixed-4-chunk1":  newProcs(t, 4, pool.Command(mixed), pool.ChunkRows(1)),
+	}
+	if n := pythonPids(t, ps["python-3"]); n != 3 {
+		t.Fatalf("python-3 pool has %d Python workers", n)
+	}
+	if n := pythonPids(t, ps["mixed-4-chunk1"]); n != 2 {
+		t.Fatalf("mixed pool has %d Python workers of 4", n)
+	}
+	return ps
+}
+
+func sameStats(a, b pool.Stats) bool {
+	return a.Count == b.Count && sameFloat(a.Sum, b.Sum) && sameFloat(a.Min, b.Min) && sameFloat(a.Max, b.Max) &&
+		slices.Equal(a.Hist, b.Hist)
+}
+
+// pySpecs are layouts plus larger arrays, whose histograms have many
+// values on bin edges.
+func pySpecs() []ndshm.Spec {
+	return append(slices.Clone(layouts), ndshm.Spec{Shape: []int{1000, 37}}, ndshm.Spec{Shape: []int{300, 7, 5}, Fortran: true})
+}
+
+// checkPython runs every built-in on p and on a serial pool, over
+// copies of the same data, and wants the same results to the bit.
+func checkPython[T elem](t *testing.T, p *pool.Pool, dt ndshm.DType, maps, reductions []string) {
+	ctx := context.Background()
+	serial := pool.Serial()
+	for i, s := range pySpecs() {
+		s.DType = dt
+		b, _ := fillArray[T](t, s, i%2 == 1)
+		for _, op := range reductions {
+			got, err := p.Reduce(ctx, b, op)
+			if err != nil {
+				t.Fatalf("%v %s: %v", s, op, err)
+			}
+			want, err := serial.Reduce(ctx, b, op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameStats(got, want) {
+				t.Fatalf("%v %s: got %+v, want %+v", s, op, got, want)
+			}
+		}
+		for _, op := range maps {
+			mine, _ := fillArray[T](t, s, i%2 == 0)
+			ref, _ := fillArray[T](t, s, true)
+			if err := p.Map(ctx, mine, op); err != nil {
+				t.Fatalf("%v %s: %v", s, op, err)
+			}
+			if err := serial.Map(ctx, ref, op); err != nil {
+				t.Fatal(err)
+			}
+			out := newBlock(t, s, i%2 == 0)
+			if err := p.MapTo(ctx, b, out, op); err != nil {
+				t.Fatalf("%v %s: MapTo: %v", s, op, err)
+			}
+			want := contents[T](t, ref)
+			for name, got := range map[string][]T{"Map": contents[T](t, mine), "MapTo": contents[T](t, out)} {
+				for k := range want {
+					if !sameFloat(float64(got[k]), float64(want[k])) {
+						t.Fatalf("%v %s %s: element %d is %v, want %v", s, name, op, k, got[k], want[k])
+					}
+				}
+			}
+			for _, x := range []*ndshm.Block{mine, ref, out} {
+				p.Release(x)
+				x.Close()
+			}
+		}
+		p.Release(b)
+		b.Close()
+	}
+}
+
+var (
+	floatMaps = []string{"affine=2,1", "affine=0.1,-3", "sqrt", "scale=-1.5", "offset=0.25", "square", "clip=-3,7.5", "fill=2.5", "noop"}
+	intMaps   = []string{"affine=3,1", "scale=200", "offset=250", "square", "clip=5,50", "fill=9", "noop"}
+)
+
+func TestPythonWorkerMatchesGo(t *testing.T) {
+	for name, p := range pythonPools(t) {
+		t.Run(name, func(t *testing.T) {
+			checkPython[float64](t, p, ndshm.Float64, floatMaps,
+				[]string{"sum", "min", "max", "mean", "count", "histogram=10,-5,5", "histogram=7,-30.3,71.1", "histogram=1,0,1"})
+			checkPython[float32](t, p, ndshm.Float32, floatMaps,
+				[]string{"sum", "min", "max", "count", "histogram=10,-20,60", "histogram=13,-29.9,69.7"})
+			checkPython[int32](t, p, ndshm.Int32, intMaps, []string{"sum", "min", "max", "histogram=9,3,97"})
+			checkPython[uint8](t, p, ndshm.Uint8, intMaps, []string{"sum", "max", "histogram=4,0,255"})
+		})
+	}
+}
+
+// TestPythonWorkerNaN: NaN makes min and max NaN and is not binned.
+func TestPythonWorkerNaN(t *testing.T) {
+	ctx := context.Background()
+	p := newProcs(t, 2, pool.Command(pythonWorker(t)))
+	for _, dt := range []ndshm.DType{ndshm.Float64, ndshm.Float32} {
+		b := newBlock(t, ndshm.Spec{DType: dt, Shape: []int{6, 2}}, true)
+		vals := []float64{1, 2, math.NaN(), 4, 5, 6, 7, 8, 9, math.Inf(1), 3, 0}
+		for i, v := range vals {
+			if dt.Equal(ndshm.Float64) {
+				must(ndshm.View[float64](b)).Set(v, i/2, i%2)
+			} else {
+				must(ndshm.View[float32](b)).Set(float32(v), i/2, i%2)
+			}
+		}
+		for _, op := range []string{"sum", "min", "max", "histogram=3,0,9"} {
+			got, err := p.Reduce(ctx, b, op)
+			want, err2 := pool.Serial().Reduce(ctx, b, op)
+			if err != nil || err2 != nil || !sameStats(got, want) {
+				t.Fatalf("%v %s: got %+v (%v), want %+v (%v)", dt, op, got, err, want, err2)
+			}
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestPythonWorkerUnknownOp: an op the Python worker lacks fails the call
+// with the worker's message, and the worker lives on.
+func TestPythonWorkerUnknownOp(t *testing.T) {
+	ctx := context.Background()
+	p := newProcs(t, 1, pool.Command(pythonWorker(t)))
+	b, _ := fillArray[float64](t, ndshm.Spec{DType: ndshm.Float64, Shape: []int{10}}, true)
+	pids := p.Pids()
+	err := p.Map(ctx, b, "test-negate")
+	if err == nil || !strings.Contains(err.Error(), "unknown op") {
+		t.Fatalf("test-negate on a Python worker: %v", err)
+	}
+	var pe *pool.PartitionError
+	t.Logf("%v (PartitionError: %v)", err, errors.As(err, &pe))
+	if s, err := p.Reduce(ctx, b, "count"); err != nil || s.Count != 10 {
+		t.Fatalf("count after a failed task: %+v, %v", s, err)
+	}
+	if !slices.Equal(pids, p.Pids()) {
+		t.Fatalf("worker replaced: %v, then %v", pids, p.Pids())
+	}
+}
+
+// TestPythonWorkerOverhead logs what a task costs on Python and Go workers.
+func TestPythonWorkerOverhead(t *testing.T) {
+	ctx := context.Background()
+	py := newProcs(t, 1, pool.Command(pythonWorker(t)))
+	gw := newProcs(t, 1)
+	b, _ := fillArray[float64](t, ndshm.Spec{DType: ndshm.Float64, Shape: []int{16}}, true)
+	for name, p := range map[string]*pool.Pool{"python": py, "go": gw} {
+		const n = 300
+		var rt time.Duration
+		for range n {
+			d, err := p.RoundTrip(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt += d
+		}
+		start := time.Now()
+		for range n {
+			if _, err := p.Reduce(ctx, b, "sum"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%s worker: round trip %v, Reduce sum of 16 float64 %v per call",
+			name, rt/n, time.Since(start)/n)
+	}
+}
