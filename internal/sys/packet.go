@@ -38,7 +38,7 @@ func RecvPacket(fd int, p []byte) (n int, fds []int, err error) {
 		return 0, nil, os.NewSyscallError("recvmsg", err)
 	}
 	if oobn > 0 {
-		fds, err = rights(oob[:oobn])
+		fds, err = parseRights(oob[:oobn])
 	}
 	if err == nil && flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
 		err = ErrTruncated
@@ -52,25 +52,6 @@ func RecvPacket(fd int, p []byte) (n int, fds []int, err error) {
 	return n, fds, nil
 }
 
-// rights returns the descriptors in the control messages oob, even with
-// an error, so that they can be closed.
-func rights(oob []byte) ([]int, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil, err
-	}
-	var fds []int
-	for _, m := range msgs {
-		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_RIGHTS {
-			got, perr := unix.ParseUnixRights(&m)
-			fds = append(fds, got...)
-			if perr != nil {
-				err = perr
-			}
-		}
-	}
-	return fds, err
-}
 
 // SendPacket sends p as one packet on the blocking socket fd, with the
 // descriptors files attached (SCM_RIGHTS), which stay the caller's. A
