@@ -52,7 +52,6 @@ func RecvPacket(fd int, p []byte) (n int, fds []int, err error) {
 	return n, fds, nil
 }
 
-
 // SendPacket sends p as one packet on the blocking socket fd, with the
 // descriptors files attached (SCM_RIGHTS), which stay the caller's. A
 // peer that is gone is EPIPE, never a SIGPIPE.
