@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os/exec"
 	"text/tabwriter"
 	"time"
 
@@ -119,7 +118,7 @@ func lockRoundTrip(ctx context.Context, b *ndshm.Block) (float64, error) {
 func benchPools() ([]*pool.Pool, error) {
 	pools := []*pool.Pool{pool.Serial(), pool.Goroutines(1), pool.Goroutines(2)}
 	for _, n := range []int{1, 2} {
-		p, err := pool.New(n, pool.Command(func() *exec.Cmd { return helper("pool-worker") }))
+		p, err := workerPool(n)
 		if err != nil {
 			return pools, err
 		}

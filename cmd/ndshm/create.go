@@ -50,11 +50,17 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	return closeMade(e, b, *asJSON)
+}
+
+// closeMade closes a block this command made, printing inspect's JSON
+// object for it first if asked to.
+func closeMade(e *env, b *ndshm.Block, asJSON bool) error {
 	info := b.Info()
 	if err := b.Close(); err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return writeJSON(e.stdout, describe(info))
 	}
 	return nil

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"time"
 
 	"github.com/ndshm/ndshm"
@@ -20,7 +19,7 @@ func (d *demo) mapped(ctx context.Context) error {
 	}
 	defer b.Close()
 	fmt.Fprintf(d.out, "\nmap/reduce: x ↦ 2x+1 in place over all %d MiB, then the sum, in each kind of pool\n\n", demoLen*8>>20)
-	procs, err := pool.New(2, pool.Command(func() *exec.Cmd { return helper("pool-worker") }))
+	procs, err := workerPool(2)
 	if err != nil {
 		return err
 	}

@@ -34,12 +34,5 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		remove(b)
 		return err
 	}
-	info := b.Info()
-	if err := b.Close(); err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(e.stdout, describe(info))
-	}
-	return nil
+	return closeMade(e, b, *asJSON)
 }

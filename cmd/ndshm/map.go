@@ -45,15 +45,11 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := ndshm.Open(blockName(pos[0]))
-	if err != nil {
-		return formatHint(err)
-	}
-	defer b.Close()
-	p, err := pf.start()
+	b, p, err := pf.open(pos[0])
 	if err != nil {
 		return err
 	}
+	defer b.Close()
 	defer p.Close()
 	if *out == "" {
 		return pf.opErr(f, p.Map(ctx, b, pf.op))
@@ -96,10 +92,24 @@ func (pf *poolFlags) check(f *cmdFlags) error {
 	return nil
 }
 
-// start starts the workers: this binary in the pool-worker role.
-func (pf *poolFlags) start() (*pool.Pool, error) {
-	return pool.New(pf.workers, pool.TaskTimeout(pf.timeout),
-		pool.Command(func() *exec.Cmd { return helper("pool-worker") }))
+// open opens the block name and starts the workers for it.
+func (pf *poolFlags) open(name string) (*ndshm.Block, *pool.Pool, error) {
+	b, err := ndshm.Open(blockName(name))
+	if err != nil {
+		return nil, nil, formatHint(err)
+	}
+	p, err := workerPool(pf.workers, pool.TaskTimeout(pf.timeout))
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return b, p, nil
+}
+
+// workerPool starts n workers: this binary in the pool-worker role.
+func workerPool(n int, opts ...pool.Option) (*pool.Pool, error) {
+	cmd := func() *exec.Cmd { return helper("pool-worker") }
+	return pool.New(n, append(opts, pool.Command(cmd))...)
 }
 
 // opErr makes an unknown op or bad parameters a usage error.

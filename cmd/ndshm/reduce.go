@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/pool"
 )
 
@@ -48,15 +47,11 @@ func runReduce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	name, params, _ := pool.ParseOp(pf.op)
-	b, err := ndshm.Open(blockName(pos[0]))
-	if err != nil {
-		return formatHint(err)
-	}
-	defer b.Close()
-	p, err := pf.start()
+	b, p, err := pf.open(pos[0])
 	if err != nil {
 		return err
 	}
+	defer b.Close()
 	defer p.Close()
 	s, err := p.Reduce(ctx, b, pf.op)
 	if err != nil {

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"os/exec"
-
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/ndshm/ndshm/pool"
 	"math"
 	"strconv"
 
@@ -125,7 +122,7 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 // poolStats has n worker processes summarize their own rows of b; one
 // reduction gives count, sum, min and max together.
 func poolStats(ctx context.Context, b *ndshm.Block, n int) (stats, error) {
-	p, err := pool.New(n, pool.Command(func() *exec.Cmd { return helper("pool-worker") }))
+	p, err := workerPool(n)
 	if err != nil {
 		return stats{}, err
 	}
