@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,7 +44,9 @@ func (d *demo) served(ctx context.Context) error {
 	ctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	defer func() { stop(); <-done }()
+	// shutdown stops the server once and returns Serve's error.
+	shutdown := sync.OnceValue(func() error { stop(); return <-done })
+	defer shutdown()
 	if err := d.listed(srv.Socket, name); err != nil {
 		return err
 	}
@@ -55,11 +58,9 @@ func (d *demo) served(ctx context.Context) error {
 		return err
 	}
 	start = time.Now()
-	stop()
-	if err := <-done; err != nil {
+	if err := shutdown(); err != nil {
 		return err
 	}
-	done <- nil // for the deferred receive
 	if _, err := ndshm.Stat(name); !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("the server stopped but %s is still there: %v", name, err)
 	}
