@@ -113,3 +113,19 @@ func (a Array[T]) span() int {
 	}
 	return n
 }
+
+// Index returns the sub-view a[i]: the (n-1)-dimensional array at index
+// i along axis 0, sharing data with a, as NumPy's a[i] does. It allocates
+// nothing; a ring's frames are its slot array's Index(slot).
+func (a Array[T]) Index(i int) Array[T] {
+	if len(a.strides) == 0 || uint(i) >= uint(a.len0) {
+		panic("ndshm: index out of range")
+	}
+	b := Array[T]{len0: 1, strides: a.strides[1:]}
+	if len(a.inner) > 0 {
+		b.len0, b.inner = a.inner[0], a.inner[1:]
+	}
+	start := min(i*a.strides[0], len(a.data)) // a zero extent leaves no data
+	b.data = a.data[start : start+b.span()]
+	return b
+}

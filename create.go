@@ -16,6 +16,7 @@ type options struct {
 	persistent bool
 	perm       fs.FileMode
 	kind       Kind
+	control    int // bytes of kind-specific control words
 	init       func(*Block) error
 }
 
@@ -32,6 +33,14 @@ func Perm(p fs.FileMode) Option { return func(o *options) { o.perm = p.Perm() } 
 // if f fails (or the process dies) there is no block at all. Create
 // returns f's error.
 func Init(f func(*Block) error) Option { return func(o *options) { o.init = f } }
+
+// Control makes a block of kind k whose footer holds n zeroed bytes of
+// kind-specific control words, which Block.Control returns. It is how
+// package ring lays its cursors and futex words out; a block of any kind
+// is still a plain array to Open, View and NumPy.
+func Control(k Kind, n int) Option {
+	return func(o *options) { o.kind, o.control = k, max(n, 0) }
+}
 
 // Create makes a new named block holding a zeroed array described by s
 // and maps it. It fails with fs.ErrExist if the name is taken. All of the
@@ -108,8 +117,12 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDType, err)
 	}
+	if o.control > maxControl {
+		return nil, fmt.Errorf("%d bytes of control words, at most %d", o.control, maxControl)
+	}
 	f := footer{kind: o.kind, pid: os.Getpid(), created: time.Now(),
-		dataOff: int64(len(hdr)), dataLen: int64(s.Size()), footerSize: footerSize}
+		dataOff: int64(len(hdr)), dataLen: int64(s.Size()),
+		footerSize: int64(roundUp(uint64(controlOff + o.control + trailerSize)))}
 	f.start, _ = sys.StartTime(f.pid)
 	if o.persistent {
 		f.flags |= flagPersistent
@@ -117,7 +130,7 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 	if name == "" {
 		f.flags |= flagAnonymous
 	}
-	size := int64(roundUp(uint64(f.dataOff+f.dataLen))) + footerSize
+	size := int64(roundUp(uint64(f.dataOff+f.dataLen))) + f.footerSize
 	if err := reserve(fd, size, name == ""); err != nil {
 		return nil, err
 	}
@@ -131,11 +144,11 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 	}
 	sys.Populate(mem) // the creator is about to fill it
 	copy(mem, hdr)
-	f.encode(mem[size-footerSize:])
+	f.encode(mem[size-f.footerSize:])
 	if !o.persistent {
 		// Taken before the name exists, so nobody ever sees an owned
 		// block whose creator looks dead.
-		if err := sys.LockShared(fd, size-footerSize+livenessOff); err != nil {
+		if err := sys.LockShared(fd, size-f.footerSize+livenessOff); err != nil {
 			sys.Unmap(mem)
 			return nil, err
 		}

@@ -16,6 +16,9 @@ const (
 	version     = 1
 	livenessOff = 64 // the byte the creator read-locks, alone on its cache line
 	trailerSize = 16
+	controlOff  = 128 // where kind-specific control words begin
+	maxControl  = 1 << 24
+	maxFooter   = (controlOff + maxControl + trailerSize + page - 1) &^ (page - 1)
 )
 
 // Kind says what a block holds.
@@ -68,8 +71,9 @@ func (f *footer) encode(b []byte) {
 	le.PutUint64(b[40:], uint64(f.created.UnixNano()))
 	le.PutUint64(b[48:], uint64(f.dataOff))
 	le.PutUint64(b[56:], uint64(f.dataLen))
-	le.PutUint64(b[footerSize-trailerSize:], footerSize)
-	copy(b[footerSize-8:], endMagic)
+	n := f.footerSize
+	le.PutUint64(b[n-trailerSize:], uint64(n))
+	copy(b[n-8:], endMagic)
 }
 
 // decodeTrailer returns the footer length the trailer claims, checked
@@ -79,7 +83,7 @@ func decodeTrailer(t []byte, fileSize int64) (int64, error) {
 		return 0, fmt.Errorf("%w: no ndshm trailer", ErrFormat)
 	}
 	n := le.Uint64(t[:8])
-	if n < footerSize || n%page != 0 || n > uint64(fileSize) {
+	if n < footerSize || n%page != 0 || n > maxFooter || n > uint64(fileSize) {
 		return 0, fmt.Errorf("%w: footer length %d in a %d-byte file", ErrFormat, n, fileSize)
 	}
 	return int64(n), nil

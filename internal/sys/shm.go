@@ -120,3 +120,11 @@ func SameFile(fd int, name string) bool {
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
+
+// Reopen opens the file behind fd again, read-write: a new open file
+// description, so OFD locks taken on it are told apart from fd's.
+func Reopen(fd int) (int, error) {
+	return retry(func() (int, error) {
+		return unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDWR|unix.O_CLOEXEC, 0)
+	})
+}

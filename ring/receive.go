@@ -1,0 +1,136 @@
+package ring
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ndshm/ndshm/internal/sys"
+)
+
+// try takes the reader's next frame if one is published. Every number it
+// reads from shared memory is checked before it indexes anything: a
+// corrupt ring is an ndshm.ErrFormat error, never a panic or a hang.
+func (rd *Reader) try() (Frame, bool, error) {
+	c, n, over := rd.c, uint64(rd.r.cfg.slots), rd.r.cfg.policy == Overwrite
+	for {
+		cur := rd.cursor()
+		h := c.head().Load()
+		switch {
+		case cur >= h:
+			return Frame{}, false, nil
+		case h-cur > n && over:
+			rd.skip(cur, h-n, false)
+			continue
+		case h-cur > n && rd.stale(cur):
+			continue
+		case h-cur > n:
+			return Frame{}, false, corrupt("reader at frame %d, writer at %d, with %d slots", cur, h, n)
+		}
+		e := c.logEntry(cur).Load()
+		if e>>16 > cur+1 && over { // overwritten since
+			rd.skip(cur, cur+1, false)
+			continue
+		}
+		k := int(e & 0xffff)
+		if (e>>16 != cur+1 || k >= int(n)) && rd.stale(cur) {
+			continue
+		}
+		if e>>16 != cur+1 || k >= int(n) {
+			return Frame{}, false, corrupt("log entry %#x for frame %d", e, cur)
+		}
+		c.reader(rd.i, rHold).Store(cur + 1)
+		if rd.r.cfg.mode == Queue && !c.qnext().CompareAndSwap(cur, cur+1) {
+			c.reader(rd.i, rHold).Store(0) // another reader took it
+			continue
+		}
+		// The claim first: the writer sets it before it looks for holds and
+		// clears it only after marking the seq busy.
+		if c.slot(k, sClaim).Load() != 0 || c.slot(k, sSeq).Load() != cur+1 {
+			c.reader(rd.i, rHold).Store(0)
+			if !over {
+				return Frame{}, false, corrupt("slot %d does not hold frame %d", k, cur)
+			}
+			rd.skip(cur, cur+1, true) // being overwritten
+			continue
+		}
+		rd.held, rd.seq = k, cur
+		return Frame{Seq: cur, Slot: k, Tag: c.slot(k, sTag).Load(),
+			Time: time.Unix(0, int64(c.slot(k, sTime).Load())), data: rd.r.frame(k)}, true, nil
+	}
+}
+
+// stale reports whether a Queue reader's look at the shared cursor is out
+// of date: other readers moved it, and the writer may have moved on.
+func (rd *Reader) stale(cur uint64) bool {
+	return rd.r.cfg.mode == Queue && rd.c.qnext().Load() != cur
+}
+
+func (rd *Reader) cursor() uint64 {
+	if rd.r.cfg.mode == Queue {
+		return rd.c.qnext().Load()
+	}
+	return rd.next
+}
+
+// skip moves the reader's cursor from cur to to, counting the frames in
+// between as missed. In Queue mode the cursor is shared: only the reader
+// that moves it counts them, or the one that had claimed the frame.
+func (rd *Reader) skip(cur, to uint64, claimed bool) {
+	if rd.r.cfg.mode == Queue {
+		if !claimed && !rd.c.qnext().CompareAndSwap(cur, to) {
+			return
+		}
+	} else {
+		rd.next = to
+		rd.c.reader(rd.i, rNext).Store(to)
+	}
+	rd.missed += to - cur
+	rd.c.reader(rd.i, rMissed).Store(rd.missed)
+}
+
+// wait sleeps until the head may have moved past the reader's cursor,
+// ctx is done, or the writer is gone. Once a sleep has passed with no
+// frame (a tick, or a stray wake), it also checks the writer's lock.
+func (rd *Reader) wait(ctx context.Context, idle bool) error {
+	c, cur := rd.c, rd.cursor()
+	head := c.head()
+	for end := time.Now().Add(rd.spin); rd.spin > 0 && time.Now().Before(end); {
+		if head.Load() > cur {
+			return nil
+		}
+	}
+	c.waiters().Add(1)
+	h := head.Load()
+	err := rd.writerGone(idle)
+	if h <= cur && err == nil {
+		err = sleep(ctx, futex32(head), uint32(h))
+	}
+	c.waiters().Add(^uint32(0))
+	if head.Load() > cur {
+		return nil
+	}
+	return err
+}
+
+// writerGone returns io.EOF if the writer closed the stream, or an error
+// wrapping io.ErrUnexpectedEOF if it died (checked only if idle: it costs
+// a system call).
+func (rd *Reader) writerGone(idle bool) error {
+	w := rd.c.writer().Load()
+	switch uint32(w) {
+	case writerClosed:
+		return io.EOF
+	case writerLive:
+		if !idle {
+			return nil
+		}
+		held, err := sys.Held(rd.fd, writerLock)
+		if err != nil || held || rd.c.writer().Load() != w {
+			return nil // alive, or just closed: the next look tells
+		}
+		return fmt.Errorf("ring %s: writer (pid %d) died: %w", rd.r.Name(), w>>32, io.ErrUnexpectedEOF)
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package ring
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/sys"
+)
+
+var le = binary.LittleEndian
+
+// A Mode says who sees a frame.
+type Mode uint32
+
+const (
+	// Broadcast gives every frame to every reader subscribed when it
+	// was published.
+	Broadcast Mode = 0
+	// Queue gives each frame to exactly one of the readers.
+	Queue Mode = 1
+)
+
+func (m Mode) String() string { return [...]string{"broadcast", "queue"}[min(m, 1)] }
+
+// A Policy says what the writer does when every slot is in use.
+type Policy uint32
+
+const (
+	// Block makes the writer wait until readers release the oldest
+	// frame: backpressure, nothing lost.
+	Block Policy = 0
+	// Overwrite makes the writer reuse the oldest slot that no reader
+	// holds at that moment: latest-only, for live feeds. Readers that
+	// fall behind skip frames and count them as missed.
+	Overwrite Policy = 1
+)
+
+func (p Policy) String() string { return [...]string{"block", "overwrite"}[min(p, 1)] }
+
+// Config describes a new ring.
+type Config struct {
+	DType   ndshm.DType
+	Frame   []int // the shape of one frame; the ring's array is (Slots, Frame...)
+	Slots   int   // frames in flight, 1 to MaxSlots
+	Mode    Mode
+	Policy  Policy
+	Readers int // the most readers subscribed at once, 1 to MaxReaders; 0 means 8
+}
+
+// ErrTorn reports that a frame was overwritten while its reader held it,
+// which only a peer that breaks the protocol (or was taken for dead)
+// can cause: the data read from it may mix two frames.
+var ErrTorn = errors.New("ring: frame overwritten while held")
+
+// A Ring is this process's handle on a ring: a block whose array is the
+// slots, (slots, *frame), and whose footer holds the cursors. Get a
+// Writer or Readers from it. It is safe for concurrent use; Close it
+// after its Writer and Readers.
+type Ring struct {
+	b    *ndshm.Block
+	c    ctl
+	cfg  config
+	data []byte // every slot
+	fd   int    // the block, reopened by each Writer and Reader for its locks
+	once sync.Once
+}
+
+// Create makes a new named ring, all of its slots allocated and faulted
+// in now (a full /dev/shm fails here, never later). Like ndshm.Create
+// it fails with fs.ErrExist if the name is taken, and the ring lives
+// until Close unless opts include ndshm.Persistent.
+func Create(name string, c Config, opts ...ndshm.Option) (*Ring, error) {
+	s, g, err := c.spec()
+	if err != nil {
+		return nil, fmt.Errorf("ring: create %s: %w", name, err)
+	}
+	opts = append(slices.Clip(opts), ndshm.Control(ndshm.KindRing, controlSize(g.slots, g.readers)),
+		ndshm.Init(func(b *ndshm.Block) error { g.encode(b.Control()); return nil }))
+	b, err := ndshm.Create(name, s, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return attach(b)
+}
+
+// Open attaches to an existing ring, checking that the block is a ring
+// and that its control words describe its array, and faults its slots
+// into this process's page tables so that no frame pays for that.
+func Open(name string) (*Ring, error) {
+	b, err := ndshm.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	sys.Populate(b.Bytes())
+	return attach(b)
+}
+
+// OpenBlock makes a ring of a block this process has open, such as an
+// anonymous ring received as a descriptor. The Ring takes b over:
+// closing the Ring closes b.
+func OpenBlock(b *ndshm.Block) (*Ring, error) { return attach(b) }
+
+func attach(b *ndshm.Block) (*Ring, error) {
+	r, err := attachBlock(b)
+	if err != nil {
+		b.Close()
+		return nil, &os.PathError{Op: "open", Path: b.Name(), Err: err}
+	}
+	return r, nil
+}
+
+func attachBlock(b *ndshm.Block) (*Ring, error) {
+	if b.Kind() != ndshm.KindRing {
+		return nil, fmt.Errorf("%w: a %v block, not a ring", ndshm.ErrFormat, b.Kind())
+	}
+	g, err := decodeConfig(b)
+	if err != nil {
+		return nil, err
+	}
+	f, err := b.File()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fd, err := sys.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, err
+	}
+	return &Ring{b: b, cfg: g, fd: fd, data: b.Bytes(),
+		c: ctl{mem: b.Control(), slots: g.slots, readers: g.readers}}, nil
+}
+
+// ownFD opens the ring anew: OFD locks belong to an open file
+// description, so every writer and reader needs its own to be told apart
+// from the rest of this process.
+func (r *Ring) ownFD() (int, error) { return sys.Reopen(r.fd) }
+
+func (c Config) spec() (ndshm.Spec, config, error) {
+	g := config{mode: c.Mode, policy: c.Policy, slots: c.Slots, readers: c.Readers}
+	if g.readers == 0 {
+		g.readers = 8
+	}
+	switch {
+	case c.Mode > Queue || c.Policy > Overwrite:
+		return ndshm.Spec{}, g, fmt.Errorf("unknown mode %d or policy %d", c.Mode, c.Policy)
+	case g.slots < 1 || g.slots > MaxSlots:
+		return ndshm.Spec{}, g, fmt.Errorf("%d slots, want 1 to %d", c.Slots, MaxSlots)
+	case g.readers < 1 || g.readers > MaxReaders:
+		return ndshm.Spec{}, g, fmt.Errorf("%d readers, want 1 to %d", c.Readers, MaxReaders)
+	}
+	s := ndshm.Spec{DType: c.DType, Shape: append([]int{c.Slots}, c.Frame...)}
+	g.frame = s.Size() / g.slots
+	return s, g, nil
+}
+
+// Block returns the ring's block: its array is every slot, (slots,
+// *frame), and ndshm.View of it indexed by a Frame's Slot is that frame.
+// It is owned by the Ring.
+func (r *Ring) Block() *ndshm.Block { return r.b }
+
+// Slots returns the number of slots; Mode and Policy what the ring was
+// created with; FrameBytes the size of one frame.
+func (r *Ring) Slots() int      { return r.cfg.slots }
+func (r *Ring) Mode() Mode      { return r.cfg.mode }
+func (r *Ring) Policy() Policy  { return r.cfg.policy }
+func (r *Ring) FrameBytes() int { return r.cfg.frame }
+func (r *Ring) Name() string    { return r.b.Name() }
+
+// Close closes this process's handle and the block (unlinking it if this
+// handle created it). Close the ring's Writer and Readers first.
+func (r *Ring) Close() error {
+	r.once.Do(func() { sys.Close(r.fd) })
+	return r.b.Close()
+}
+
+// frame returns slot k's bytes.
+func (r *Ring) frame(k int) []byte {
+	n := r.cfg.frame
+	return r.data[k*n : (k+1)*n : (k+1)*n]
+}
