@@ -40,6 +40,8 @@ func TestAllocs(t *testing.T) {
 			{"Rows", func() { sinkArr = a.Rows(1, 3) }},
 			{"Rows(i,j)", func() { sinkArr = a.Rows(i, j) }},
 			{"Rows.Rows", func() { sinkArr = a.Rows(0, j).Rows(i, 2) }},
+			{"Index", func() { sinkArr = a.Index(i) }},
+			{"Rows.Index", func() { sinkArr = a.Rows(i, j).Index(0) }},
 			{"Flat", func() { sinkFlat, sinkOK = a.Flat() }},
 			{"Rows.Flat", func() { sinkFlat, sinkOK = a.Rows(i, j).Flat() }},
 			{"At", func() { sinkF = a.At(last...) }},

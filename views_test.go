@@ -276,8 +276,29 @@ func (e elemOf[T]) run(t *testing.T, dt ndshm.DType, l arrLayout) {
 				e.checkRows(t, a, at, shape, l.fortran, i, j)
 			}
 		}
+		for i := range shape[0] {
+			e.checkIndex(t, a, shape, l.fortran, i)
+		}
+		mustPanic(t, "Index(-1)", func() { a.Index(-1) })
+		mustPanic(t, "Index(len)", func() { a.Index(shape[0]) })
+	} else {
+		mustPanic(t, "Index(0) of a 0-d array", func() { a.Index(0) })
 	}
 	checkPanics(t, "View", a, shape)
+}
+
+// checkIndex checks the sub-view a.Index(i), NumPy's a[i], against the
+// reference layout: one axis fewer, the same strides for the rest.
+func (e elemOf[T]) checkIndex(t *testing.T, a ndshm.Array[T], shape []int, fortran bool, i int) {
+	what := fmt.Sprintf("Index(%d)", i)
+	r := a.Index(i)
+	checkMeta(t, what, r, shape[1:], refStrides(shape, fortran)[1:])
+	for _, s := range allIndices(shape[1:], false) {
+		full := append([]int{i}, s...)
+		if got, want := r.At(s...), e.val(refOffset(full, shape, false)); got != want {
+			t.Errorf("%s.At(%v) = %v, want %v", what, s, got, want)
+		}
+	}
 }
 
 // checkRows checks the sub-view a.Rows(i, j) of a, whose element at
