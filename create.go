@@ -104,6 +104,12 @@ func CreateAnon(s Spec, opts ...Option) (*Block, error) {
 		sys.Close(fd)
 		return nil, fmt.Errorf("ndshm: create anonymous block: %w", err)
 	}
+	if o.init != nil {
+		if err := o.init(b); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("ndshm: create anonymous block: %w", err)
+		}
+	}
 	return b, nil
 }
 

@@ -113,10 +113,20 @@ func (w *Writer) oldestFree() int {
 // without progress it reclaims the places of readers that died.
 func (w *Writer) wait(ctx context.Context) (int, error) {
 	c := w.c
-	for {
+	if k := w.free(); k >= 0 {
+		return k, nil
+	}
+	// Poll briefly first: a reader that is keeping up frees a slot within
+	// a couple of microseconds, far sooner than a futex round trip.
+	for end := time.Now().Add(minPoll); ; {
 		if k := w.free(); k >= 0 {
 			return k, nil
 		}
+		if !time.Now().Before(end) {
+			break
+		}
+	}
+	for {
 		c.wwaits().Store(1)
 		f := c.freed().Load()
 		if k := w.free(); k >= 0 {
@@ -143,6 +153,7 @@ func (w *Writer) reclaim() {
 			continue
 		}
 		if ok, err := sys.SetRange(w.fd, sys.RangeWrite, readerLock+int64(i), 1); err == nil && ok {
+			w.c.forgetSleeper(i)
 			w.c.reader(i, rHold).Store(0)
 			w.c.reader(i, rState).Store(0)
 			sys.SetRange(w.fd, sys.RangeUnlock, readerLock+int64(i), 1)

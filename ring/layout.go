@@ -29,7 +29,7 @@ const (
 	offReaders = 7 * line // MaxReaders reader lines, then slot lines, then log lines
 
 	// Within a reader's line (its first byte is its lock byte).
-	rState, rNext, rHold, rMissed, rRecv = 0, 8, 16, 24, 32
+	rState, rNext, rHold, rMissed, rRecv, rAsleep = 0, 8, 16, 24, 32, 40
 	// Within a slot's line.
 	sSeq, sTag, sTime, sClaim = 0, 8, 16, 24
 
@@ -142,3 +142,12 @@ func decodeConfig(b *ndshm.Block) (config, error) {
 }
 
 func word32(w *atomic.Uint32) *uint32 { return (*uint32)(unsafe.Pointer(w)) }
+
+// forgetSleeper takes a dead reader's place out of the sleeper count if
+// it died asleep; otherwise every publish would pay a futex wake for it.
+// The caller holds the place's lock, so no one else does this at once.
+func (c ctl) forgetSleeper(i int) {
+	if c.reader(i, rAsleep).Swap(0) != 0 {
+		c.waiters().Add(^uint32(0))
+	}
+}

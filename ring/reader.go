@@ -37,13 +37,21 @@ func (r *Ring) Reader() (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range r.c.readers {
-		ok, err := sys.SetRange(fd, sys.RangeWrite, readerLock+int64(i), 1)
-		if err != nil {
-			break
+	// Twice: a writer reclaiming a dead reader's place holds its lock
+	// for a moment.
+	for pass := range 2 {
+		if pass > 0 {
+			time.Sleep(time.Millisecond)
 		}
-		if ok {
-			return r.join(fd, i), nil
+		for i := range r.c.readers {
+			ok, err := sys.SetRange(fd, sys.RangeWrite, readerLock+int64(i), 1)
+			if err != nil {
+				sys.Close(fd)
+				return nil, &fs.PathError{Op: "subscribe", Path: r.Name(), Err: err}
+			}
+			if ok {
+				return r.join(fd, i), nil
+			}
 		}
 	}
 	sys.Close(fd)
@@ -56,6 +64,7 @@ func (r *Ring) Reader() (*Reader, error) {
 // after: a writer that missed the join cannot have run past the head.
 func (r *Ring) join(fd, i int) *Reader {
 	c := r.c
+	c.forgetSleeper(i) // a dead predecessor's
 	for _, f := range []int{rHold, rMissed, rRecv} {
 		c.reader(i, f).Store(0)
 	}

@@ -18,6 +18,8 @@ func (rd *Reader) try() (Frame, bool, error) {
 		cur := rd.cursor()
 		h := c.head().Load()
 		switch {
+		case cur > h && !rd.stale(cur):
+			return Frame{}, false, corrupt("reader at frame %d, past the writer's %d", cur, h)
 		case cur >= h:
 			return Frame{}, false, nil
 		case h-cur > n && over:
@@ -96,17 +98,20 @@ func (rd *Reader) skip(cur, to uint64, claimed bool) {
 func (rd *Reader) wait(ctx context.Context, idle bool) error {
 	c, cur := rd.c, rd.cursor()
 	head := c.head()
-	for end := time.Now().Add(rd.spin); rd.spin > 0 && time.Now().Before(end); {
-		if head.Load() > cur {
-			return nil
-		}
+	if poll(head, cur, rd.spin) {
+		return nil
 	}
+	// Counted before flagged and unflagged before uncounted: a reader
+	// that dies in between leaves the count high (a wasted wake per
+	// publish), never low (a lost wake).
 	c.waiters().Add(1)
+	c.reader(rd.i, rAsleep).Store(1)
 	h := head.Load()
 	err := rd.writerGone(idle)
 	if h <= cur && err == nil {
 		err = sleep(ctx, futex32(head), uint32(h))
 	}
+	c.reader(rd.i, rAsleep).Store(0)
 	c.waiters().Add(^uint32(0))
 	if head.Load() > cur {
 		return nil

@@ -75,17 +75,41 @@ type Ring struct {
 // it fails with fs.ErrExist if the name is taken, and the ring lives
 // until Close unless opts include ndshm.Persistent.
 func Create(name string, c Config, opts ...ndshm.Option) (*Ring, error) {
-	s, g, err := c.spec()
+	s, opts, err := c.options(opts)
 	if err != nil {
 		return nil, fmt.Errorf("ring: create %s: %w", name, err)
 	}
-	opts = append(slices.Clip(opts), ndshm.Control(ndshm.KindRing, controlSize(g.slots, g.readers)),
-		ndshm.Init(func(b *ndshm.Block) error { g.encode(b.Control()); return nil }))
 	b, err := ndshm.Create(name, s, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return attach(b)
+}
+
+// CreateAnon makes an anonymous ring, a sealed memfd like
+// ndshm.CreateAnon's: hand its block's File to the processes that share
+// it, which open it with ndshm.OpenFile and OpenBlock.
+func CreateAnon(c Config, opts ...ndshm.Option) (*Ring, error) {
+	s, opts, err := c.options(opts)
+	if err != nil {
+		return nil, fmt.Errorf("ring: create: %w", err)
+	}
+	b, err := ndshm.CreateAnon(s, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return attach(b)
+}
+
+// options returns the ring's array spec and opts plus the ones that lay
+// the control words out and write the config before anyone can see it.
+func (c Config) options(opts []ndshm.Option) (ndshm.Spec, []ndshm.Option, error) {
+	s, g, err := c.spec()
+	if err != nil {
+		return s, nil, err
+	}
+	return s, append(slices.Clip(opts), ndshm.Control(ndshm.KindRing, controlSize(g.slots, g.readers)),
+		ndshm.Init(func(b *ndshm.Block) error { g.encode(b.Control()); return nil })), nil
 }
 
 // Open attaches to an existing ring, checking that the block is a ring
