@@ -13,8 +13,6 @@ import (
 	"github.com/ndshm/ndshm/ring"
 )
 
-func TestMain(m *testing.M) { shmtest.Main(m, nil) }
-
 func TestSmoke(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		for _, pol := range []ring.Policy{ring.Block, ring.Overwrite} {

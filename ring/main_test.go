@@ -1,0 +1,103 @@
+package ring_test
+
+import (
+	"context"
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/shmtest"
+	"github.com/ndshm/ndshm/ring"
+)
+
+// roles are what a re-executed test binary can be asked to do (see
+// roles_test.go, role_write_test.go and bench_ping_test.go).
+var roles = map[string]func(args []string) int{
+	"read":       readRole,
+	"hold":       holdRole,
+	"write":      writeRole,
+	"bench-echo": benchEchoRole,
+}
+
+func TestMain(m *testing.M) { shmtest.Main(m, roles) }
+
+// Frames in these tests are u64 arrays whose every element is the
+// frame's sequence number, and whose tag is the sequence number too: a
+// frame that mixes two frames (torn) or sits in the wrong place shows.
+var le = binary.LittleEndian
+
+func fill(b []byte, seq uint64) {
+	for i := 0; i+8 <= len(b); i += 8 {
+		le.PutUint64(b[i:], seq)
+	}
+}
+
+// intact reports whether every element of b is seq.
+func intact(b []byte, seq uint64) bool {
+	for i := 0; i+8 <= len(b); i += 8 {
+		if le.Uint64(b[i:]) != seq {
+			return false
+		}
+	}
+	return true
+}
+
+// newRing creates a ring of u64 frames of elems elements, closed at the
+// end of the test.
+func newRing(t *testing.T, elems, slots int, mode ring.Mode, pol ring.Policy, readers int) *ring.Ring {
+	t.Helper()
+	r, err := ring.Create(shmtest.Name(), ring.Config{DType: ndshm.Uint64, Frame: []int{elems},
+		Slots: slots, Mode: mode, Policy: pol, Readers: readers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// publish writes count frames, each filled with its sequence number,
+// failing the test if a Loan takes longer than d.
+func publish(t *testing.T, w *ring.Writer, count int, d time.Duration) {
+	t.Helper()
+	for range count {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		f, err := w.Loan(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill(f.Bytes(), f.Seq)
+		if err := w.Publish(f.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// expectRun reads n frames, which must be from, from+1, … and intact,
+// and returns the sequence number after them.
+func expectRun(t *testing.T, rd *ring.Reader, from uint64, n int) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range n {
+		f, err := rd.Next(ctx)
+		if err != nil {
+			t.Fatalf("frame %d: %v", from, err)
+		}
+		if f.Seq != from || f.Tag != from || !intact(f.Bytes(), from) {
+			t.Fatalf("frame %d tag %d (intact %v), want %d", f.Seq, f.Tag, intact(f.Bytes(), f.Seq), from)
+		}
+		from++
+	}
+	return from
+}
+
+// each runs f as a subtest for every mode and policy.
+func each(t *testing.T, f func(t *testing.T, mode ring.Mode, pol ring.Policy)) {
+	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
+		for _, pol := range []ring.Policy{ring.Block, ring.Overwrite} {
+			t.Run(mode.String()+"/"+pol.String(), func(t *testing.T) { f(t, mode, pol) })
+		}
+	}
+}
