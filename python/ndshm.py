@@ -12,6 +12,13 @@ np.load('/dev/shm/NAME', mmap_mode='r+') also opens any block.
 Client talks to an ndshm server (`ndshm serve`, docs/PROTOCOL.md) over a unix socket:
 it lists and creates blocks, and hands out anonymous (memfd) blocks as ndarrays.
 
+Ring attaches a ring channel (made by Go's ring.Create or `ndshm ring create`): a block
+whose array is (slots, *frame).  Frames move between processes in place, as read-only
+views of their slot; readers and writers interoperate with Go's, futexes and all:
+
+    for f in Ring('cam').frames():          # f.seq, f.tag, f.time_ns, f.array
+        process(f.array)
+
 Blocks are mapped with os.open + mmap.mmap, not multiprocessing.shared_memory:
 SharedMemory registers every block it opens with Python's resource_tracker, which
 unlinks it when the process exits even if the process merely attached it
@@ -22,7 +29,9 @@ blocks created here are persistent: they live until unlink().
 
 import argparse
 import ast
+import ctypes
 import errno
+import fcntl
 import io
 import json
 import math
@@ -35,11 +44,13 @@ import struct
 import sys
 import threading
 import time
+import weakref
 
 import numpy as np
 from numpy.lib import format as npyfmt
 
-__all__ = ['attach', 'create', 'unlink', 'info', 'Client', 'ServerError', 'default_socket']
+__all__ = ['attach', 'create', 'unlink', 'info', 'Client', 'ServerError', 'default_socket',
+           'Ring', 'Reader', 'Writer', 'Frame', 'TornFrame', 'WriterDied']
 
 SHM_DIR = '/dev/shm'
 VERSION = 1
@@ -123,7 +134,7 @@ def _read_block(fd, name):
     if any(d < 0 for d in shape) or dtype.itemsize * math.prod(shape) != N:
         raise ValueError('%s: dtype %s and shape %r do not make %d bytes'
                          % (name, dtype, shape, N))
-    return dict(kind=kind, flags=flags, pid=pid, created=created, H=H, N=N,
+    return dict(kind=kind, flags=flags, pid=pid, created=created, H=H, N=N, L=L, size=size,
                 dtype=dtype, shape=shape, order='F' if fortran else 'C')
 
 
@@ -460,6 +471,844 @@ class Client:
         return rep
 
 
+# Rings (docs/FORMAT.md, "Rings"): a block of kind 2 whose array is (slots, *frame), with
+# cursors in its footer.  Ring follows the protocol of the Go package ring word for word.
+#
+# Every control word is loaded and stored whole through a memoryview cast to u64 or u32:
+# CPython copies an item with one naturally aligned move, which x86-64 makes atomic, and
+# x86-64 keeps stores in order and loads in order (TSO).  What TSO does not give is a
+# store followed by a load of another word in that order; where the protocol needs that
+# (a reader's hold against the writer's claim, joining, the writer's "I sleep" flag),
+# _Futex.fence supplies a locked instruction in the kernel.  Waiting uses the futex words
+# directly through ctypes; without futexes (NDSHM_FUTEX=0, or an unknown CPU) everything
+# polls, and Go peers then wait up to a tick (20 ms) for the wake-ups Python cannot send.
+_TICK = 0.020               # the longest sleep: how soon a dead peer or a deadline is noticed
+_POLL = 0.0005              # the polling interval without futexes
+_RING_MAGIC, _RING_VERSION = b'NDSHMRNG', 1
+_RING_CONFIG = struct.Struct('<8sIIIII4xQ')  # magic, version, mode, policy, slots, readers, frame bytes
+_LINE = 64
+# Byte offsets in the control area, which starts 128 bytes into the footer.
+_HEAD, _WAITERS, _FREED, _WWAITS, _WRITER, _QNEXT, _READERS = (i * _LINE for i in range(1, 8))
+_R_STATE, _R_NEXT, _R_HOLD, _R_MISSED, _R_RECV, _R_ASLEEP = 0, 8, 16, 24, 32, 40  # in a reader's line
+_S_SEQ, _S_TAG, _S_TIME, _S_CLAIM = 0, 8, 16, 24                     # in a slot's line
+_BUSY = 1 << 63             # in a slot's seq: the writer is filling it
+_W_NONE, _W_LIVE, _W_CLOSED = 0, 1, 2
+_WRITER_LOCK = 1 << 61      # OFD lock bytes: the writer's, then reader place i's at +1+i
+_MODES, _POLICIES = ('broadcast', 'queue'), ('block', 'overwrite')
+_F_OFD_GETLK = getattr(fcntl, 'F_OFD_GETLK', 36)
+_F_OFD_SETLK = getattr(fcntl, 'F_OFD_SETLK', 37)
+_FLOCK = struct.Struct('hhqqi4x')
+_TSO = os.uname().machine in ('x86_64', 'i686', 'i386')
+
+
+class TornFrame(RuntimeError):
+    """A frame was overwritten while its reader held it (Overwrite policy): what was read
+    from it may mix two frames.  The reader has released it and can go on."""
+
+
+class WriterDied(EOFError):
+    """The ring's writer died without closing the stream."""
+
+
+def _lock(fd, off, typ=fcntl.F_WRLCK):
+    """Set (or with F_UNLCK drop) fd's OFD lock on byte off; False if another holds it."""
+    try:
+        fcntl.fcntl(fd, _F_OFD_SETLK, _FLOCK.pack(typ, 0, off, 1, 0))
+        return True
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+
+
+def _held(fd, off):
+    """Whether any open file description holds a lock on byte off (a holder lives)."""
+    typ = _FLOCK.unpack(fcntl.fcntl(fd, _F_OFD_GETLK, _FLOCK.pack(fcntl.F_WRLCK, 0, off, 1, 0)))[0]
+    return typ != fcntl.F_UNLCK
+
+
+class _Futex:
+    """FUTEX_WAIT, FUTEX_WAKE and atomic adds (FUTEX_WAKE_OP) on 32-bit words by address.
+
+    Never FUTEX_PRIVATE_FLAG on ring words: a private futex is keyed by address space, so
+    another process's wake would never reach it."""
+    NR = {'x86_64': 202, 'aarch64': 98}
+    WAIT, WAKE, WAKE_OP, PRIVATE, ALL = 0, 1, 5, 128, 1 << 30
+
+    def __init__(self):
+        nr = self.NR.get(os.uname().machine)
+        if nr is None:
+            raise OSError(errno.ENOSYS, 'no futex syscall number for ' + os.uname().machine)
+        f = ctypes.CDLL(None, use_errno=True).syscall
+        f.restype, f.argtypes = ctypes.c_long, [ctypes.c_long] * 7
+        self._nr, self._call = nr, f
+        self._scratch = ctypes.c_uint32()
+        self.fence()
+
+    def wait(self, addr, val, seconds):
+        """Sleep while the word at addr is val, at most seconds; callers re-check."""
+        ts = (ctypes.c_long * 2)(int(seconds), int(seconds % 1 * 1e9))
+        self._call(self._nr, addr, self.WAIT, val, ctypes.addressof(ts), 0, 0)
+
+    def wake(self, addr):
+        self._call(self._nr, addr, self.WAKE, self.ALL, 0, 0, 0)
+
+    def _op(self, addr, op, arg, wake, flags=0):
+        """FUTEX_WAKE_OP: atomically apply op (0 set, 1 add) with a 12-bit signed arg to the
+        word at addr, then wake up to wake of its sleepers.  A locked instruction: a full fence."""
+        if self._call(self._nr, addr, self.WAKE_OP | flags, wake, 0, addr, op << 28 | (arg & 0xfff) << 12) < 0:
+            e = ctypes.get_errno()
+            raise OSError(e, 'futex: ' + os.strerror(e))
+
+    def add(self, addr, n, wake=0):
+        self._op(addr, 1, n, wake)
+
+    def store(self, addr, v):
+        self._op(addr, 0, v, 0)
+
+    def fence(self):
+        self._op(ctypes.addressof(self._scratch), 1, 0, 0, self.PRIVATE)
+
+
+_futex_state = []
+
+
+def _futex():
+    """The process's _Futex, or None to poll (NDSHM_FUTEX=0, or no usable futex)."""
+    if not _futex_state:
+        f = None
+        if os.environ.get('NDSHM_FUTEX', '1') != '0':
+            try:
+                f = _Futex()
+            except (OSError, AttributeError, ImportError):
+                pass
+        _futex_state.append(f)
+    return _futex_state[0]
+
+
+class Frame:
+    """One frame a Reader received: array is a read-only zero-copy view of its slot,
+    valid until the reader's next frame, release() or close(); seq counts from 0 over
+    the ring's life; tag is the writer's; time_ns is when it was published (Unix ns)."""
+    __slots__ = ('seq', 'slot', 'tag', 'time_ns', 'array')
+
+    def __init__(self, seq, slot, tag, time_ns, array):
+        self.seq, self.slot, self.tag, self.time_ns, self.array = seq, slot, tag, time_ns, array
+
+    def __repr__(self):
+        return 'Frame(seq=%d, slot=%d, tag=%d, time_ns=%d)' % (self.seq, self.slot, self.tag, self.time_ns)
+
+
+class Ring:
+    """A ring channel of frames (docs/FORMAT.md, "Rings"), attached by name.
+
+        with Ring('cam') as r:
+            for f in r.frames(timeout=5):       # subscribe; a clean end of stream ends the loop
+                use(f.seq, f.array)             # a read-only view of the slot, no copy
+
+        with Ring('cam') as r, r.writer() as w:
+            slot, a = w.loan()                  # a free slot, as a writable view
+            a[...] = image
+            w.publish(tag=7)
+
+    slots is the whole (slots, *frame) array; frame_shape, dtype, mode ('broadcast' or
+    'queue') and policy ('block' or 'overwrite') describe it.  Python reads broadcast rings
+    only; it writes both kinds.  Readers and writers need not close: the kernel drops
+    their locks when the process ends, and Go peers reclaim their places.  close() closes
+    the readers and writer made from this Ring too.
+    """
+
+    def __init__(self, name):
+        path = _path(name)
+        fd = _open(path, os.O_RDWR)
+        try:
+            b = _read_block(fd, name)
+            if b['kind'] != KIND_RING:
+                raise ValueError('%s: a kind %d block, not a ring' % (name, b['kind']))
+            ctl = b['size'] - b['L'] + 128
+            cfg = self._config(name, b, os.pread(fd, _RING_CONFIG.size, ctl), b['L'] - 128 - 16)
+            mm = mmap.mmap(fd, b['size'], mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            mm.madvise(getattr(mmap, 'MADV_POPULATE_WRITE', 23))   # no page faults per frame
+        except (OSError, ValueError):
+            pass
+        # The control area's address, for futexes; the c_char (an export that would keep
+        # mm.close from working) is let go at once.
+        self._addr = ctypes.addressof(ctypes.c_char.from_buffer(mm, ctl))
+        self.name, self._path, self._fd, self._mm = os.path.basename(path), path, fd, mm
+        self.mode, self.policy = _MODES[cfg[0]], _POLICIES[cfg[1]]
+        self._nslots, self._nreaders, self.frame_bytes = cfg[2], cfg[3], cfg[4]
+        self.dtype, self.frame_shape = b['dtype'], tuple(b['shape'][1:])
+        self.slots = np.ndarray(b['shape'], b['dtype'], buffer=mm, offset=b['H'])
+        self._ro = self.slots.view()
+        self._ro.flags.writeable = False
+        mv = memoryview(mm)[ctl:b['size'] - 16]
+        self._q, self._d, self._mv = mv.cast('Q'), mv.cast('I'), mv
+        self._peers = weakref.WeakSet()     # readers and writer to close with the ring
+
+    @staticmethod
+    def _config(name, b, raw, clen):
+        """The ring's config, checked against its block as the Go package checks it."""
+        magic, ver, mode, pol, S, R, B = _RING_CONFIG.unpack(raw)
+        shape = b['shape']
+        if magic != _RING_MAGIC or ver != _RING_VERSION:
+            raise ValueError('%s: no ring control words (magic %r, version %d)' % (name, magic, ver))
+        if mode > 1 or pol > 1 or not 1 <= S <= 65535 or not 1 <= R <= 64:
+            raise ValueError('%s: ring mode %d, policy %d, %d slots, %d readers' % (name, mode, pol, S, R))
+        if not shape or shape[0] != S or b['order'] != 'C' or B * S != b['N']:
+            raise ValueError('%s: a ring of %d slots of %d bytes holds a %s%r %s-order array'
+                             % (name, S, B, b['dtype'], shape, b['order']))
+        if _READERS + _LINE * (R + 2 * S) > clen:
+            raise ValueError('%s: %d bytes of ring control words, too few' % (name, clen))
+        return mode, pol, S, R, B
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:       # at interpreter exit the kernel drops the locks anyway
+            pass
+
+    def __repr__(self):
+        if self._q is None:
+            return '<ndshm.Ring %r closed>' % self.name
+        return '<ndshm.Ring %r %s %s %s%r>' % (self.name, self.mode, self.policy, self.dtype, self.slots.shape)
+
+    # Control words: byte offsets into the control area.
+    def _ld(self, off):
+        return self._q[off >> 3]
+
+    def _st(self, off, v):
+        self._q[off >> 3] = v
+
+    def _ld32(self, off):
+        return self._d[off >> 2]
+
+    def _st32(self, off, v):
+        self._d[off >> 2] = v
+
+    def _reader_off(self, i):
+        return _READERS + i * _LINE
+
+    def _slot_off(self, k):
+        return _READERS + (self._nreaders + k) * _LINE
+
+    def _log_off(self, seq):
+        return _READERS + (self._nreaders + self._nslots + seq % self._nslots) * _LINE
+
+    def _reopen(self):
+        """A new open file description of the ring: OFD locks are told apart by them."""
+        self._check_open()
+        return os.open('/proc/self/fd/%d' % self._fd, os.O_RDWR | os.O_CLOEXEC)
+
+    def _check_open(self):
+        if self._q is None:
+            raise ValueError('ring %s is closed' % self.name)
+
+    def _forget_sleeper(self, o, fx):
+        """Take the dead reader at place offset o out of the sleeper count if it died asleep
+        (else every publish pays a wake for it).  The caller holds the place's lock."""
+        if self._ld(o + _R_ASLEEP):
+            self._st(o + _R_ASLEEP, 0)
+            if fx:
+                fx.add(self._addr + _WAITERS, -1)
+
+    def _notify_writer(self, fx):
+        """Tell a writer waiting for a free slot that one may have freed: bump freed and
+        wake it.  Doing so whether or not wwaits says it sleeps costs one system call, as
+        many as the fence that looking at wwaits after the caller's stores would need."""
+        if fx:
+            fx.add(self._addr + _FREED, 1, _Futex.ALL)
+
+    def reader(self):
+        """Subscribe: a Reader of every frame published from now on (broadcast rings only)."""
+        rd = Reader(self)
+        self._peers.add(rd)
+        return rd
+
+    def writer(self):
+        """Become the ring's writer (FileExistsError while another writer lives)."""
+        w = Writer(self)
+        self._peers.add(w)
+        return w
+
+    def frames(self, timeout=None):
+        """Subscribe now and return an iterator of Frames that ends at the end of the stream.
+
+        Each frame is released when the next is asked for (so use f.array before that, or
+        copy it).  timeout bounds each wait for a frame (TimeoutError); a writer that died
+        raises WriterDied, a frame overwritten while held TornFrame.  Leaving the loop early
+        gives the reader place up."""
+        rd = self.reader()
+
+        def gen():
+            with rd:
+                while True:
+                    f = rd.recv(timeout)
+                    if f is None:
+                        return
+                    yield f
+        return gen()
+
+    def wait_readers(self, n, timeout=None):
+        """Wait until at least n readers are subscribed (polling every millisecond)."""
+        self._check_open()
+        end = None if timeout is None else time.monotonic() + timeout
+        while sum(self._ld(self._reader_off(i)) & 1 for i in range(self._nreaders)) < n:
+            if end is not None and time.monotonic() >= end:
+                raise TimeoutError('ring %s: fewer than %d readers after %gs' % (self.name, n, timeout))
+            time.sleep(0.001)
+
+    def stat(self):
+        """A snapshot of the cursors, as the Go package's Stat (and `ndshm ring stat --json`)."""
+        self._check_open()
+        head, w = self._ld(_HEAD), self._ld(_WRITER)
+        st = {'name': self.name, 'mode': self.mode, 'policy': self.policy, 'slots': self._nslots,
+              'frame_bytes': self.frame_bytes, 'head': head,
+              'writer': ('none', 'live', 'closed', 'unknown')[min(w & 0xffffffff, 3)]}
+        if w >> 32:
+            st['writer_pid'] = w >> 32
+        if st['writer'] == 'live' and not _held(self._fd, _WRITER_LOCK):
+            st['writer'] = 'dead'
+        if self.mode == 'queue' and self._ld(_QNEXT):
+            st['queue_next'] = self._ld(_QNEXT)
+        st['readers'] = []
+        for i in range(self._nreaders):
+            o = self._reader_off(i)
+            s = self._ld(o + _R_STATE)
+            if not s & 1:
+                continue
+            nxt = self._ld(o + _R_NEXT)
+            cur = self._ld(_QNEXT) if self.mode == 'queue' else nxt
+            st['readers'].append({
+                'place': i, 'pid': s >> 32, 'alive': _held(self._fd, _WRITER_LOCK + 1 + i),
+                'next': nxt, 'lag': max(head - cur, 0), 'holding': self._ld(o + _R_HOLD) - 1,
+                'missed': self._ld(o + _R_MISSED), 'received': self._ld(o + _R_RECV)})
+        return st
+
+    def close(self):
+        """Close the readers and writer made here, and this handle.  The mapping goes when
+        the last view of it (slots, a frame's array) is gone."""
+        for p in list(self._peers):
+            p.close()
+        if self._q is None:
+            return
+        for v in (self._q, self._d, self._mv):
+            v.release()
+        # Never mm.close(): arrays made with np.ndarray(buffer=mm) hold no buffer export, so
+        # it would succeed and unmap memory they still show (a segfault when read).  Every
+        # view refers to mm; the last reference to go unmaps it.
+        self._q = self._d = self._mv = self.slots = self._ro = self._mm = None
+        os.close(self._fd)
+
+
+class Reader:
+    """A subscription to a broadcast ring: every frame published after it joined, in order.
+
+        with ring.reader() as rd:
+            for f in rd:            # releases the previous frame; stops at the end of stream
+                ...
+
+    recv(timeout) is the same one frame at a time (None at the end of the stream).
+    Under the Overwrite policy a reader that falls behind skips frames and counts them
+    in missed; torn counts frames overwritten while held.  Not for use by several threads.
+    """
+
+    def __init__(self, ring):
+        if ring.mode != 'broadcast':
+            raise ValueError('ring %s is a queue: Python reads broadcast rings only (taking a '
+                             'frame from a queue needs a 64-bit compare-and-swap)' % ring.name)
+        fd = ring._reopen()
+        try:
+            for i in range(ring._nreaders):
+                if _lock(fd, _WRITER_LOCK + 1 + i):
+                    break
+            else:
+                raise OSError(errno.EBUSY, 'all %d reader places taken' % ring._nreaders, ring._path)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._r, self._fd, self._i, self._fx = ring, fd, i, _futex()
+        self._o = ring._reader_off(i)
+        self._held, self._seq, self.missed, self.received, self.torn = -1, 0, 0, 0, 0
+        self._over = ring.policy == 'overwrite'
+        self._join()
+
+    def _join(self):
+        """Take place i, whose lock we hold.  Its cursor gates the writer (at 0, everything)
+        before it is active, and is moved to the head only after: a writer that missed the
+        join cannot have run past the head."""
+        r, o = self._r, self._o
+        r._forget_sleeper(o, self._fx)     # a dead predecessor's
+        for f in (_R_HOLD, _R_MISSED, _R_RECV, _R_NEXT):
+            r._st(o + f, 0)
+        r._st(o + _R_STATE, os.getpid() << 32 | 1)
+        if self._fx:
+            self._fx.fence()    # active before the head is read
+        self._next = r._ld(_HEAD)
+        r._st(o + _R_NEXT, self._next)
+        r._notify_writer(self._fx)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:       # at interpreter exit the kernel drops the locks anyway
+            pass
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        f = self.recv()
+        if f is None:
+            raise StopIteration
+        return f
+
+    def recv(self, timeout=None):
+        """Release the frame held, wait for the next one and hold it: a Frame, or None once
+        the writer has closed and every frame is read.  Raises TimeoutError after timeout
+        seconds, WriterDied if the writer died, TornFrame (after releasing) if the frame
+        held was overwritten meanwhile."""
+        if self._fd < 0:
+            raise ValueError('reader of ring %s is closed' % self._r.name)
+        self.release()
+        end = None if timeout is None else time.monotonic() + timeout
+        idle = False
+        while True:
+            f = self._try()
+            if f is not None:
+                return f
+            if self._wait(end, idle):
+                return None
+            idle = True
+
+    def _try(self):
+        """Hold the next frame if it is published; None if not.  Every number read from the
+        ring is checked before it indexes anything (ValueError if the ring is corrupt)."""
+        r, n, over = self._r, self._r._nslots, self._over
+        while True:
+            cur, h = self._next, r._ld(_HEAD)
+            if cur >= h:
+                return None
+            if not _TSO and self._fx:
+                self._fx.fence()    # acquire: nothing below is read before the head
+            if h - cur > n:
+                if not over:
+                    raise ValueError('ring %s: reader at frame %d, writer at %d, with %d slots'
+                                     % (r.name, cur, h, n))
+                self._skip(cur, h - n)
+                continue
+            e = r._ld(r._log_off(cur))
+            if e >> 16 > cur + 1 and over:  # overwritten since
+                self._skip(cur, cur + 1)
+                continue
+            k = e & 0xffff
+            if e >> 16 != cur + 1 or k >= n:
+                raise ValueError('ring %s: log entry %#x for frame %d' % (r.name, e, cur))
+            s = r._slot_off(k)
+            r._st(self._o + _R_HOLD, cur + 1)
+            if over and self._fx:
+                self._fx.fence()    # the hold is seen before the claim is looked at
+            if r._ld(s + _S_CLAIM) or r._ld(s + _S_SEQ) != cur + 1:
+                r._st(self._o + _R_HOLD, 0)
+                if not over:
+                    raise ValueError('ring %s: slot %d does not hold frame %d' % (r.name, k, cur))
+                self._skip(cur, cur + 1)    # being overwritten
+                continue
+            self._held, self._seq = k, cur
+            return Frame(cur, k, r._ld(s + _S_TAG), r._ld(s + _S_TIME), r._ro[k, ...])
+
+    def _skip(self, cur, to):
+        self._next = to
+        self._r._st(self._o + _R_NEXT, to)
+        self.missed += to - cur
+        self._r._st(self._o + _R_MISSED, self.missed)
+
+    def _wait(self, end, idle):
+        """Sleep until the head may have moved past the cursor.  True at the end of the
+        stream; raises at a deadline or if the writer died (looked for only once a sleep
+        has passed with no frame: it costs a system call)."""
+        r, cur, fx = self._r, self._next, self._fx
+        d = _TICK if end is None else min(_TICK, end - time.monotonic())
+        if fx:  # counted before flagged, unflagged before uncounted (see Go's Reader.wait)
+            fx.add(r._addr + _WAITERS, 1)
+            r._st(self._o + _R_ASLEEP, 1)
+        try:
+            h = r._ld(_HEAD)
+            gone = self._writer_gone(idle)
+            if h <= cur and gone is None and d > 0:
+                if fx:
+                    fx.wait(r._addr + _HEAD, h & 0xffffffff, d)
+                else:
+                    time.sleep(min(d, _POLL))
+        finally:
+            if fx:
+                r._st(self._o + _R_ASLEEP, 0)
+                fx.add(r._addr + _WAITERS, -1)
+        if r._ld(_HEAD) > cur:
+            return False
+        if gone is not None:
+            if gone:
+                return True
+            raise WriterDied('ring %s: writer (pid %d) died' % (r.name, r._ld(_WRITER) >> 32))
+        if end is not None and time.monotonic() >= end:
+            raise TimeoutError('ring %s: no frame %d within the timeout' % (r.name, cur))
+        return False
+
+    def _writer_gone(self, idle):
+        """True if the writer closed the stream, False if it died, None if it may write."""
+        w = self._r._ld(_WRITER)
+        if w & 0xffffffff == _W_CLOSED:
+            return True
+        if w & 0xffffffff == _W_LIVE and idle:
+            if not _held(self._fd, _WRITER_LOCK) and self._r._ld(_WRITER) == w:
+                return False
+        return None
+
+    def release(self):
+        """Give the held frame back to the writer (a no-op if none is held).  Under the
+        Overwrite policy, raises TornFrame if the frame changed while it was held."""
+        k = self._held
+        if k < 0:
+            return
+        r, o = self._r, self._o
+        torn = self._over and r._ld(r._slot_off(k) + _S_SEQ) != self._seq + 1
+        if not _TSO and self._fx:
+            self._fx.fence()    # release: the frame is read before it is given back
+        self._next = self._seq + 1
+        r._st(o + _R_NEXT, self._next)
+        r._st(o + _R_HOLD, 0)
+        self._held, self.received = -1, self.received + 1
+        r._st(o + _R_RECV, self.received)
+        r._notify_writer(self._fx)
+        if torn:
+            self.torn += 1
+            raise TornFrame('ring %s: frame %d in slot %d was overwritten while held'
+                            % (r.name, self._seq, k))
+
+    def close(self):
+        """Release the frame held and give the reader place up."""
+        if self._fd < 0:
+            return
+        try:
+            self.release()
+        except TornFrame:
+            pass
+        finally:
+            r = self._r
+            r._st(self._o + _R_STATE, 0)
+            r._notify_writer(self._fx)
+            os.close(self._fd)
+            self._fd = -1
+            r._peers.discard(self)
+
+
+class Writer:
+    """The ring's one writer, across all processes: loan a free slot, fill it in place,
+    publish it.  A writer that died is replaced, and the new one continues its sequence
+    numbers.  close() ends the stream: readers see its end after the last frame.
+
+        slot, a = w.loan(timeout=1)     # a writable view of slot; w.seq is its frame number
+        a[...] = data
+        w.publish(tag)
+
+    Under the Block policy loan waits until readers release the oldest frame; under
+    Overwrite it takes the slot of the oldest frame no reader holds.  Not thread-safe."""
+
+    def __init__(self, ring):
+        fd = ring._reopen()
+        if not _lock(fd, _WRITER_LOCK):
+            os.close(fd)
+            raise FileExistsError(errno.EEXIST, 'ring has a live writer (pid %d)'
+                                  % (ring._ld(_WRITER) >> 32), ring._path)
+        self._r, self._fd, self._fx, self._loan, self._gate = ring, fd, _futex(), -1, 0
+        self.seq = ring._ld(_HEAD)
+        self._slot_seq = []     # seq+1 of the frame in each slot, 0 if none
+        for k in range(ring._nslots):
+            o = ring._slot_off(k)
+            s = ring._ld(o + _S_SEQ)
+            if s & _BUSY or s > self.seq:   # a dead writer's unpublished frame
+                s = 0
+                ring._st(o + _S_SEQ, 0)
+            self._slot_seq.append(s)
+        self._reclaimed = time.monotonic()
+        ring._st(_WRITER, os.getpid() << 32 | _W_LIVE)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:       # at interpreter exit the kernel drops the locks anyway
+            pass
+
+    def loan(self, timeout=None):
+        """(slot, array): a free slot for frame self.seq and a writable view of it, the
+        writer's until publish.  Loaning again before publish returns the same slot.
+        TimeoutError if no slot frees within timeout seconds."""
+        if self._fd < 0:
+            raise ValueError('writer of ring %s is closed' % self._r.name)
+        if self._loan < 0:
+            self._loan = self._claim(None if timeout is None else time.monotonic() + timeout)
+        return self._loan, self._r.slots[self._loan, ...]
+
+    def publish(self, tag=0):
+        """Hand the loaned frame to the readers, stamped with tag and the time, and wake
+        them.  Returns its sequence number."""
+        r, k, s = self._r, self._loan, self.seq
+        if k < 0:
+            raise ValueError('ring %s: publish with no frame on loan' % r.name)
+        o = r._slot_off(k)
+        r._st(o + _S_TAG, tag)
+        r._st(o + _S_TIME, time.time_ns())
+        if not _TSO and self._fx:
+            self._fx.fence()    # release: the frame and its stamps before its number
+        r._st(o + _S_SEQ, s + 1)
+        r._st(r._log_off(s), (s + 1) << 16 | k)
+        self._slot_seq[k], self.seq, self._loan = s + 1, s + 1, -1
+        r._st(_HEAD, s + 1)
+        if self._fx:    # always: reading the sleeper count first would need a fence anyway
+            self._fx.wake(r._addr + _HEAD)
+        return s
+
+    def _claim(self, end):
+        """The slot for frame self.seq, marked busy."""
+        r = self._r
+        while True:
+            k = self._wait(end)
+            o = r._slot_off(k)
+            if r.policy == 'overwrite':
+                # We store the claim, then load the holds; a reader stores its hold, then
+                # loads the claim.  With a fence on each side one of us sees the other.
+                r._st(o + _S_CLAIM, 1)
+                if self._fx:
+                    self._fx.fence()
+                if self._held(self._slot_seq[k]):
+                    r._st(o + _S_CLAIM, 0)
+                    continue
+            r._st(o + _S_SEQ, _BUSY | self.seq)
+            r._st(o + _S_CLAIM, 0)
+            return k
+
+    def _wait(self, end):
+        """A free slot, sleeping on the freed word (which readers bump as they release)
+        while there is none, and reclaiming dead readers' places after each tick."""
+        r, fx = self._r, self._fx
+        while True:
+            k = self._free()
+            if k >= 0:
+                return k
+            if fx:
+                fx.store(r._addr + _WWAITS, 1)  # seen before we look again (a locked op)
+            else:
+                r._st32(_WWAITS, 1)
+            f = r._ld32(_FREED)
+            k = self._free()
+            if k >= 0:
+                r._st32(_WWAITS, 0)
+                return k
+            d = _TICK if end is None else min(_TICK, end - time.monotonic())
+            if d > 0:
+                if fx:
+                    fx.wait(r._addr + _FREED, f, d)
+                else:
+                    time.sleep(min(d, _POLL))
+            r._st32(_WWAITS, 0)
+            if end is not None and time.monotonic() >= end:
+                raise TimeoutError('ring %s: no free slot for frame %d' % (r.name, self.seq))
+            if time.monotonic() - self._reclaimed >= _TICK:
+                self._reclaim()
+
+    def _free(self):
+        """The slot frame self.seq may be written to now, or -1."""
+        if self._r.policy == 'overwrite':
+            return self._oldest_free()
+        k = self.seq % len(self._slot_seq)  # Block never skips a slot: frames fill them in turn
+        return k if self._consumed(self._slot_seq[k]) else -1
+
+    def _consumed(self, v):
+        """Whether the frame whose seq+1 is v is done with, under Block."""
+        r = self._r
+        if v == 0:
+            return True
+        if r.mode == 'queue':
+            return r._ld(_QNEXT) >= v and not self._held(v)
+        if v <= self._gate:
+            return True
+        gate = self.seq     # with no reader, nothing waits to be read
+        for i in range(r._nreaders):
+            o = r._reader_off(i)
+            if r._ld(o + _R_STATE) & 1:
+                gate = min(gate, r._ld(o + _R_NEXT))
+        self._gate = gate
+        return v <= gate
+
+    def _holds(self):
+        r = self._r
+        return {r._ld(o + _R_HOLD) for o in map(r._reader_off, range(r._nreaders))
+                if r._ld(o + _R_STATE) & 1}
+
+    def _held(self, v):
+        return v != 0 and v in self._holds()
+
+    def _oldest_free(self):
+        """The slot of the oldest frame no reader holds, or -1.  A reader passed over while
+        it holds the oldest frame for a tick may have died: its place is reclaimed."""
+        holds, ss = self._holds(), self._slot_seq
+        k, oldest = -1, 0
+        for j, v in enumerate(ss):
+            if v < ss[oldest]:
+                oldest = j
+            if (k < 0 or v < ss[k]) and (v == 0 or v not in holds):
+                k = j
+        if k != oldest and time.monotonic() - self._reclaimed >= _TICK:
+            self._reclaim()
+        return k
+
+    def _reclaim(self):
+        """Free the places of readers marked active whose lock nobody holds: they died.
+        Taking the lock ourselves first keeps a reader that joins meanwhile from being reset."""
+        r = self._r
+        for i in range(r._nreaders):
+            o = r._reader_off(i)
+            if r._ld(o + _R_STATE) & 1 and _lock(self._fd, _WRITER_LOCK + 1 + i):
+                r._forget_sleeper(o, self._fx)
+                r._st(o + _R_HOLD, 0)
+                r._st(o + _R_STATE, 0)
+                _lock(self._fd, _WRITER_LOCK + 1 + i, fcntl.F_UNLCK)
+                self._gate = 0
+        self._reclaimed = time.monotonic()
+
+    def close(self):
+        """End the stream.  A frame on loan is dropped.  Idempotent."""
+        if self._fd < 0:
+            return
+        r = self._r
+        if self._loan >= 0:     # half-written over an older frame: neither is left
+            r._st(r._slot_off(self._loan) + _S_SEQ, 0)
+            self._slot_seq[self._loan], self._loan = 0, -1
+        r._st(_WRITER, os.getpid() << 32 | _W_CLOSED)
+        if self._fx:
+            self._fx.wake(r._addr + _HEAD)
+        os.close(self._fd)
+        self._fd = -1
+        r._peers.discard(self)
+
+
+def _pattern(dtype, i):
+    """Element of frame i in ring send's test pattern (cmd/ndshm/ring_pattern.go): i as the
+    dtype stores it (low bits for integers, float(i), i+0j, i mod 2 for bool)."""
+    if dtype.fields is not None or dtype.kind not in 'biufcMm':
+        raise ValueError('the test pattern is not defined for dtype %s' % dtype)
+    if dtype.kind == 'b':
+        return np.array(i & 1, dtype)
+    if dtype.kind in 'fc':
+        return np.array(float(i)).astype(dtype)
+    return np.array(i & (1 << 64) - 1, np.uint64).view(np.int64).astype(dtype)
+
+
+def _check_pattern(a, i):
+    """Whether frame a holds pattern i: in full up to 1 MiB, else its first and last 64 KiB
+    and 1024 elements that move from frame to frame, as the Go side checks."""
+    v, flat = _pattern(a.dtype, i), a.reshape(-1)
+    if flat.nbytes <= 1 << 20:
+        return bool((flat == v).all())
+    n = (64 << 10) // a.itemsize
+    stride = flat.size // 1024
+    return bool((flat[:n] == v).all() and (flat[-n:] == v).all()
+                and (flat[i * 7919 % stride::stride][:1024] == v).all())
+
+
+def _ring_recv(name, frames=0, verify=False, timeout=None):
+    """ring-recv: the report ndshm ring recv --json prints, and whether it found no fault."""
+    n = gaps = dup = torn = 0
+    last = first = prev = None
+    lat = []
+    with Ring(name) as r, r.reader() as rd:
+        if verify:
+            _pattern(r.dtype, 0)
+        while not frames or n < frames:
+            f = rd.recv(timeout)
+            if f is None:
+                break
+            now = time.time_ns()
+            lat.append((now - f.time_ns) / 1e3)
+            bad = verify and not _check_pattern(f.array, f.tag)
+            try:
+                rd.release()
+            except TornFrame:
+                bad = True      # overwritten while we looked at it
+            torn += bad
+            if first is None:
+                first = now
+            elif f.seq <= last:
+                dup += 1
+            elif f.seq > last + 1:
+                gaps += f.seq - last - 1
+            n, prev, last = n + 1, now, f.seq if last is None else max(last, f.seq)
+        missed = rd.missed
+    lat.sort()
+    q = lambda p: lat[min(int(p * len(lat)), len(lat) - 1)] if lat else 0.0
+    rep = {'frames': n, 'lost': max(gaps, missed), 'dup': dup, 'torn': torn,
+           'fps': (n - 1) / ((prev - first) / 1e9) if n > 1 and prev > first else 0.0,
+           'p50_us': q(0.5), 'p99_us': q(0.99), 'missed': missed}
+    return rep, not (verify and (torn or dup))
+
+
+def _ring_send(name, frames, readers=0, timeout=None):
+    """ring-send: publish frames of the test pattern (frame i holds i, tag i), then close."""
+    with Ring(name) as r, r.writer() as w:
+        _pattern(r.dtype, 0)
+        if readers:
+            r.wait_readers(readers, timeout)
+        t0 = time.perf_counter()
+        for i in range(frames):
+            _, a = w.loan(timeout)
+            a[...] = _pattern(r.dtype, i)
+            w.publish(i)
+        w.close()
+        took = time.perf_counter() - t0
+        fps = frames / took if took > 0 else 0.0
+        return {'frames': frames, 'seconds': took, 'fps': fps,
+                'mib_s': fps * r.frame_bytes / (1 << 20), 'frame_bytes': r.frame_bytes}
+
+
+def _parse_duration(text):
+    """Seconds from '2.5', '2.5s', '300ms', '40us', '1m' (as Go's flags write them)."""
+    s = text
+    for unit, mul in (('ms', 1e-3), ('us', 1e-6), ('µs', 1e-6), ('ns', 1e-9), ('s', 1), ('m', 60), ('h', 3600)):
+        if s.endswith(unit):
+            s, m = s[:-len(unit)], mul
+            break
+    else:
+        m = 1
+    try:
+        d = float(s) * m
+    except ValueError:
+        d = -1
+    if not d >= 0:
+        raise argparse.ArgumentTypeError('bad duration %r (want e.g. 2.5, 300ms, 5s)' % text)
+    return d or None
+
+
 # The pool worker (pool/doc.go): `ndshm.py worker`, started by a Go pool with
 # pool.Command, speaks the frame protocol on fd 3 and runs the built-in ops with NumPy.
 _HELLO, _ATTACH, _TASK = struct.Struct('<BBHI'), struct.Struct('<BBHI'), struct.Struct('<BBBBIIIqq4d32s')
@@ -630,7 +1479,19 @@ def main(argv=None):
         c.add_argument('--shape', type=_parse_shape, required=c is create_, help='e.g. 3,4')
         c.add_argument('--order', choices='CF', default='C')
     create_.add_argument('--fill', type=_parse_fill, help='a Python literal, nan or inf')
+    recv = sub.add_parser('ring-recv', help='receive frames from a broadcast ring; report as '
+                          'ndshm ring recv --json does (exit 1 if --verify finds torn or duplicate frames)')
+    send = sub.add_parser('ring-send', help='publish frames of the test pattern (frame i holds i, tag i), '
+                          'then close the stream; report as ndshm ring send --json does')
+    for c in (recv, send):
+        c.add_argument('name')
+        c.add_argument('--frames', type=int, default=0, help='frames to take or send (recv default: until the end)')
+        c.add_argument('--timeout', type=_parse_duration, help='bound each wait, e.g. 5s (default: never)')
+    recv.add_argument('--verify', action='store_true', help="check ring send's test pattern against each tag")
+    send.add_argument('--wait-readers', type=int, default=0, metavar='N', help='first wait for N readers')
     args = p.parse_args(argv)
+    if args.cmd.startswith('ring-') and (args.frames < 0 or getattr(args, 'wait_readers', 0) < 0):
+        p.error('--frames and --wait-readers cannot be negative')
     if args.cmd == 'worker':
         try:
             return serve()
@@ -645,9 +1506,15 @@ def main(argv=None):
             print(json.dumps(info(args.name)))
         elif args.cmd == 'create':
             create(args.name, args.shape, args.dtype, args.order, args.fill)
+        elif args.cmd == 'ring-recv':
+            rep, ok = _ring_recv(args.name, args.frames, args.verify, args.timeout)
+            print(json.dumps(rep))
+            return 0 if ok else 1
+        elif args.cmd == 'ring-send':
+            print(json.dumps(_ring_send(args.name, args.frames, args.wait_readers, args.timeout)))
         else:
             unlink(args.name)
-    except (OSError, ValueError, TypeError) as e:
+    except (OSError, ValueError, TypeError, EOFError) as e:
         print('ndshm.py: %s' % e, file=sys.stderr)
         return 1
     return 0
