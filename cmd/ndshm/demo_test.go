@@ -46,7 +46,7 @@ func TestBenchHandoff(t *testing.T) {
 			t.Errorf("result %d: %+v", i, r)
 		}
 	}
-	for _, args := range [][]string{{"bench"}, {"bench", "ring"}, {"bench", "handoff", "--sizes", "1XB"}} {
+	for _, args := range [][]string{{"bench"}, {"bench", "bogus"}, {"bench", "handoff", "--sizes", "1XB"}} {
 		if _, _, err := ndshmRun(t, args...); err == nil {
 			t.Errorf("ndshm %v succeeded", args)
 		}
