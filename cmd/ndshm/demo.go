@@ -47,6 +47,9 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	if err := d.mapped(ctx); err != nil {
 		return err
 	}
+	if err := d.streamed(ctx); err != nil {
+		return err
+	}
 	return d.served(ctx)
 }
 

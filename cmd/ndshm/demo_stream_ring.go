@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/ring"
+)
+
+// streamRing streams s through a broadcast ring, under the block policy,
+// to a Go consumer process and a Python one (or a second Go one).
+func streamRing(ctx context.Context, d *demo, s streamSpec) (streamRun, error) {
+	name := fmt.Sprintf("ndshm-demo-ring-%d", os.Getpid())
+	cons := ringConsumers(ctx, d, name, s.frames())
+	start := time.Now()
+	r, err := ring.Create(name, ring.Config{DType: ndshm.Uint8, Frame: s.frame, Slots: s.slots,
+		Mode: ring.Broadcast, Policy: ring.Block, Readers: len(cons)})
+	if err != nil {
+		return streamRun{}, err
+	}
+	defer r.Close() // owned: unlinks the name, on errors and interrupts too
+	ctx, stop, err := startConsumers(ctx, cons)
+	if err != nil {
+		return streamRun{}, err
+	}
+	defer stop()
+	w, err := r.Writer()
+	if err != nil {
+		return streamRun{}, err
+	}
+	defer w.Close()
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = r.WaitReaders(wctx, len(cons))
+	cancel()
+	if err != nil {
+		return streamRun{}, fmt.Errorf("waiting for the consumers: %w", context.Cause(wctx))
+	}
+	d.step("   ring %s, %d slots of %s: %s and %s consumers subscribed", name, s.slots,
+		humanBytes(int64(r.FrameBytes())), cons[0].lang(), cons[1].lang())(time.Since(start))
+	p, _ := newPattern(ndshm.Uint8)
+	run, err := pace(ctx, s, func(i int) error {
+		f, err := w.Loan(ctx)
+		if err != nil {
+			return err
+		}
+		p.fill(f.Bytes(), uint64(i))
+		return w.Publish(uint64(i))
+	})
+	if err != nil {
+		return run, err
+	}
+	w.Close() // the consumers' end of stream
+	run.channel, run.writer = "ndshm ring", "writer, in place"
+	if run.consumers, err = collect(cons); err != nil {
+		return run, err
+	}
+	d.step("   ring: published %d frames, in place; both consumers read and checked every one", run.sent)(run.took)
+	return run, nil
+}
+
+// ringConsumers are ndshm ring recv --verify in a process of its own and
+// Python's ring-recv --verify, or, if Python cannot, a second Go one.
+func ringConsumers(ctx context.Context, d *demo, name string, k int) []*consumer {
+	second, why := pyConsumer(ctx, name, k)
+	if second == nil {
+		fmt.Fprintf(d.out, "   (no Python consumer: %v; a second Go process reads instead)\n", why)
+		second = goConsumer("Go consumer 2 (ndshm ring recv)", name, k)
+	}
+	return []*consumer{goConsumer("Go consumer (ndshm ring recv)", name, k), second}
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/ring"
+)
+
+const ringCreateAbout = `
+Makes the ring NAME in /dev/shm: --slots frames in flight, each of the
+given dtype and shape, so that its array is (slots, *shape) and NumPy sees
+every slot. All of its memory is reserved and faulted in now. The ring is
+persistent: it stays until ndshm rm.
+
+--mode broadcast gives every frame to every reader subscribed when it was
+published; queue gives each frame to exactly one reader. When every slot
+is in use, --policy block makes the writer wait for the readers
+(backpressure); overwrite makes it reuse the oldest frame no reader holds,
+and readers that fall behind skip frames (they count them as missed).
+
+Prints nothing, or with --json the new block as inspect --json does.`
+
+// runRingCreate is `ndshm ring create`.
+func runRingCreate(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "ring create", "ring create NAME --dtype D --shape S --slots N "+
+		"[--mode broadcast|queue] [--policy block|overwrite] [--readers R] [--json]", ringCreateAbout)
+	var dt dtypeValue
+	var shape shapeValue
+	var mode modeValue
+	var policy policyValue
+	f.Var(&dt, "dtype", "the NumPy dtype `D` of the frames, such as u1, f4, <i2")
+	f.Var(&shape, "shape", "the shape `S` of one frame, such as 480,640,3")
+	slots := f.Int("slots", 0, fmt.Sprintf("`N` frames in flight, 1 to %d", ring.MaxSlots))
+	f.Var(&mode, "mode", "`M`: broadcast, every reader sees every frame (default), or queue, each frame goes to one reader")
+	f.Var(&policy, "policy", "`P`, when every slot is in use: block, the writer waits (default), or overwrite, it reuses the oldest")
+	readers := f.Int("readers", 8, fmt.Sprintf("the most readers subscribed at once, `R`, 1 to %d", ring.MaxReaders))
+	asJSON := f.Bool("json", false, "print the new block's description as JSON")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.want(pos, "NAME"); err != nil {
+		return err
+	}
+	switch {
+	case !dt.set || !shape.set || !f.isSet("slots"):
+		return f.usageErr("--dtype, --shape and --slots are required")
+	case *slots < 1 || *slots > ring.MaxSlots:
+		return f.usageErr("--slots %d: want 1 to %d", *slots, ring.MaxSlots)
+	case *readers < 1 || *readers > ring.MaxReaders:
+		return f.usageErr("--readers %d: want 1 to %d", *readers, ring.MaxReaders)
+	}
+	cfg := ring.Config{DType: dt.d, Frame: shape.dims, Slots: *slots,
+		Mode: mode.m, Policy: policy.p, Readers: *readers}
+	r, err := ring.Create(blockName(pos[0]), cfg, ndshm.Persistent())
+	if err != nil {
+		return err
+	}
+	info := r.Block().Info()
+	if err := r.Close(); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, describe(info))
+	}
+	return nil
+}
+
+// modeValue is a flag.Value holding a ring.Mode by name.
+type modeValue struct{ m ring.Mode }
+
+func (v *modeValue) String() string { return v.m.String() }
+
+func (v *modeValue) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "broadcast":
+		v.m = ring.Broadcast
+	case "queue":
+		v.m = ring.Queue
+	default:
+		return fmt.Errorf("unknown mode %q (want broadcast or queue)", s)
+	}
+	return nil
+}
+
+// policyValue is a flag.Value holding a ring.Policy by name.
+type policyValue struct{ p ring.Policy }
+
+func (v *policyValue) String() string { return v.p.String() }
+
+func (v *policyValue) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "block":
+		v.p = ring.Block
+	case "overwrite":
+		v.p = ring.Overwrite
+	default:
+		return fmt.Errorf("unknown policy %q (want block or overwrite)", s)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ndshm/ndshm"
+)
+
+// A pattern is ring send's test pattern, which ring recv (and Python's
+// ring-recv) checks: every element of frame i is i, stored as the dtype
+// stores it. Integers keep i's low bits (i mod 256 for uint8), floats
+// hold float(i), complex numbers i+0j, bools i mod 2. Other dtypes
+// (bytes, records) have no such pattern.
+type pattern struct {
+	item []byte // frame i's element, in the dtype's byte order
+	kind byte
+	swap bool // big-endian
+}
+
+// wholeCheck is the largest frame recv compares in full; see check.
+const wholeCheck = 1 << 20
+
+// patternChunk is how much fill and check handle as one run of elements:
+// small enough to stay in cache while it is copied across a frame.
+const patternChunk = 64 << 10
+
+func newPattern(dt ndshm.DType) (*pattern, error) {
+	if dt.Fields() != nil || strings.IndexByte("biufcMm", dt.Kind()) < 0 || dt.Size() == 0 {
+		return nil, fmt.Errorf("the test pattern is not defined for dtype %s (use a bool, integer, float or complex dtype)", dt)
+	}
+	return &pattern{item: make([]byte, dt.Size()), kind: dt.Kind(), swap: dt.String()[0] == '>'}, nil
+}
+
+// set makes p.item frame i's element.
+func (p *pattern) set(i uint64) {
+	item := p.item
+	switch p.kind {
+	case 'b':
+		clear(item)
+		item[0] = byte(i & 1)
+	case 'f':
+		putFloat(item, float64(i))
+	case 'c':
+		putFloat(item[:len(item)/2], float64(i))
+		putFloat(item[len(item)/2:], 0)
+	default: // i u M m
+		putUint(item, i)
+	}
+	if p.swap {
+		n := len(item)
+		if p.kind == 'c' {
+			n /= 2 // two floats, each reversed
+		}
+		for j := 0; j < len(item); j += n {
+			slices.Reverse(item[j : j+n])
+		}
+	}
+}
+
+// fill writes frame i's pattern into data, a whole number of elements.
+// It copies within data itself, doubling a run of elements up to a chunk
+// and then copying that chunk along, so a 100 MiB frame costs one pass of
+// memory bandwidth and no buffer of its own.
+func (p *pattern) fill(data []byte, i uint64) {
+	p.set(i)
+	n := copy(data, p.item)
+	for n < len(data) && n < patternChunk {
+		n += copy(data[n:], data[:n])
+	}
+	for off := n; off < len(data); {
+		off += copy(data[off:], data[:n])
+	}
+}
+
+// check reports whether data holds frame i's pattern. A frame of up to
+// wholeCheck bytes is compared in full. Of a larger one it compares the
+// first and last chunk and 1024 elements spread over the rest, at offsets
+// that move from frame to frame. That is enough: a writer fills a slot
+// from the front, so a frame overwritten while held differs in its first
+// chunk (the overwrite had begun) or everywhere (it had finished), and a
+// reader handed the wrong slot differs everywhere. Comparing every byte
+// of 100 MiB frames at 30 fps would cost a reader 3 GB/s of memory reads:
+// the check, not the ring, would be measured.
+func (p *pattern) check(data []byte, i uint64) bool {
+	p.set(i)
+	if len(data) <= wholeCheck {
+		return p.checkRun(data)
+	}
+	size := len(p.item)
+	tail := (len(data) - patternChunk) / size * size
+	if !p.checkRun(data[:patternChunk]) || !p.checkRun(data[tail:]) {
+		return false
+	}
+	const samples = 1024
+	stride := len(data) / size / samples
+	shift := int(i * 7919 % uint64(stride))
+	for j := range samples {
+		k := (j*stride + shift) * size
+		if !bytes.Equal(data[k:k+size], p.item) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRun reports whether every element of run is p.item. It compares
+// the first element, then each later stretch with the checked prefix, so
+// that it needs no buffer and runs at memory speed.
+func (p *pattern) checkRun(run []byte) bool {
+	n := len(p.item)
+	if len(run) < n {
+		return len(run) == 0
+	}
+	if !bytes.Equal(run[:n], p.item) {
+		return false
+	}
+	for off := n; off < len(run); {
+		m := min(n, len(run)-off)
+		if !bytes.Equal(run[off:off+m], run[:m]) {
+			return false
+		}
+		off += m
+		if n < patternChunk {
+			n = off // the prefix checked so far doubles, up to a chunk
+		}
+	}
+	return true
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ndshm/ndshm/ring"
+)
+
+const ringRecvAbout = `
+Subscribes to the ring NAME and receives frames in place until --frames
+have come or the writer closes the stream. It reports the frames, their
+rate (first to last), and the latency from publishing to receiving, which
+the ring's per-frame publish time gives.
+
+It counts frames lost (broadcast: gaps in the sequence numbers, or the
+frames the reader skipped, whichever is more; queue mode, where gaps are
+other readers' frames: the frames skipped) and duplicated (a sequence
+number not above the last). With --verify it also checks ring send's test
+pattern against each frame's tag, and counts torn frames: a wrong pattern,
+or a frame the writer overwrote while it was held. A frame of up to 1 MiB
+is checked in full; a larger one at its first and last 64 KiB and at 1024
+elements that move from frame to frame (a torn frame differs at its start
+or everywhere, since writers fill from the front).
+
+--timeout bounds the wait for each frame. The exit status is 1 if --verify
+found torn or duplicated frames. --json prints {"frames","lost","dup",
+"torn","fps","p50_us","p99_us","missed"}.`
+
+// recvReport is what ring recv prints.
+type recvReport struct {
+	Frames int     `json:"frames"`
+	Lost   uint64  `json:"lost"`
+	Dup    int     `json:"dup"`
+	Torn   int     `json:"torn"`
+	FPS    float64 `json:"fps"`
+	P50    float64 `json:"p50_us"`
+	P99    float64 `json:"p99_us"`
+	Missed uint64  `json:"missed"`
+}
+
+// runRingRecv is `ndshm ring recv`.
+func runRingRecv(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "ring recv", "ring recv NAME [--frames K] [--verify] [--timeout D] [--spin D] [--json]", ringRecvAbout)
+	frames := f.Int("frames", 0, "stop after `K` frames (default: at the end of the stream)")
+	verify := f.Bool("verify", false, "check ring send's test pattern in every frame")
+	timeout := f.Duration("timeout", 0, "give up after waiting `D` for a frame (default 0: never)")
+	spin := f.Duration("spin", 0, "poll for up to `D` before sleeping: lower latency for a core's polling")
+	asJSON := f.Bool("json", false, "print the report as JSON")
+	pos, err := f.parse(args)
+	if err == nil {
+		err = f.want(pos, "NAME")
+	}
+	switch {
+	case err != nil:
+		return err
+	case *frames < 0 || *timeout < 0 || *spin < 0:
+		return f.usageErr("--frames, --timeout and --spin cannot be negative")
+	}
+	r, err := openRing(pos[0])
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	c := &receiver{mode: r.Mode(), timeout: *timeout}
+	if *verify {
+		if c.p, err = newPattern(r.Block().DType()); err != nil {
+			return fmt.Errorf("ring recv %s: %w", r.Name(), err)
+		}
+	}
+	rd, err := r.Reader()
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	rd.SetSpin(*spin)
+	err = c.receive(ctx, rd, *frames)
+	if *frames == 0 && errors.Is(err, context.Canceled) {
+		err = nil // without --frames, an interrupt is how receiving ends
+	}
+	rep := c.report(rd.Missed())
+	if perr := printRecv(e.stdout, rep, r.FrameBytes(), *asJSON); err == nil {
+		err = perr
+	}
+	if err == nil && *verify && (rep.Torn > 0 || rep.Dup > 0) {
+		err = fmt.Errorf("ring recv %s: %d torn and %d duplicated frames", r.Name(), rep.Torn, rep.Dup)
+	}
+	return err
+}
+
+// receiver counts what one reader receives.
+type receiver struct {
+	mode    ring.Mode
+	p       *pattern // nil without --verify
+	timeout time.Duration
+
+	n           int
+	last        uint64 // seq of the last frame
+	gaps        uint64
+	dup, torn   int
+	first, prev time.Time // when the first and the last frame came
+	lat         latencySample
+}
+
+// receive takes frames until k have come (k > 0) or the stream ends.
+func (c *receiver) receive(ctx context.Context, rd *ring.Reader, k int) error {
+	for k == 0 || c.n < k {
+		fctx, cancel := waitCtx(ctx, c.timeout)
+		f, err := rd.Next(fctx)
+		cancel()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return fmt.Errorf("no frame came within --timeout %v: %w", c.timeout, err)
+		}
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		c.lat.add(now.Sub(f.Time))
+		torn := c.p != nil && !c.p.check(f.Bytes(), f.Tag)
+		if errors.Is(rd.Release(), ring.ErrTorn) {
+			torn = true // overwritten while we looked at it
+		}
+		c.count(f.Seq, torn, now)
+	}
+	return nil
+}
+
+// count records frame seq, received at now.
+func (c *receiver) count(seq uint64, torn bool, now time.Time) {
+	switch {
+	case c.n == 0:
+		c.first = now
+	case seq <= c.last:
+		c.dup++
+	case seq > c.last+1 && c.mode == ring.Broadcast:
+		c.gaps += seq - c.last - 1
+	}
+	if torn {
+		c.torn++
+	}
+	c.n, c.prev = c.n+1, now
+	c.last = max(c.last, seq)
+}
+
+func (c *receiver) report(missed uint64) recvReport {
+	rep := recvReport{Frames: c.n, Lost: max(c.gaps, missed), Dup: c.dup, Torn: c.torn, Missed: missed}
+	if c.n > 1 {
+		rep.FPS = float64(c.n-1) / c.prev.Sub(c.first).Seconds()
+	}
+	rep.P50, rep.P99 = c.lat.quantile(0.5), c.lat.quantile(0.99)
+	return rep
+}
+
+func printRecv(w io.Writer, rep recvReport, frameBytes int, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, rep)
+	}
+	_, err := fmt.Fprintf(w, "received %d frames of %s: %.1f frames/s, %.1f MiB/s; latency p50 %.0fµs p99 %.0fµs; "+
+		"lost %d, duplicated %d, torn %d, missed %d\n", rep.Frames, humanBytes(int64(frameBytes)),
+		rep.FPS, rep.FPS*float64(frameBytes)/(1<<20), rep.P50, rep.P99, rep.Lost, rep.Dup, rep.Torn, rep.Missed)
+	return err
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/ring"
+)
+
+const ringStatAbout = `
+Shows the ring NAME as its cursors are now, read without stopping anyone
+(numbers may be a few frames apart): its mode, policy and slots; the
+writer's state (none yet, live, closed, or dead: its lock is gone) and
+the frames it has published; and each subscribed reader's place, pid,
+whether it lives, the frame it reads next, its lag behind the writer, the
+frame it holds, and the frames it missed and received.
+
+--json prints the ring's Stat: {"name","mode","policy","slots",
+"frame_bytes","head","writer","writer_pid","queue_next","readers":[{"place",
+"pid","alive","next","lag","holding","missed","received"}]}.`
+
+// runRingStat is `ndshm ring stat`.
+func runRingStat(_ context.Context, e *env, args []string) error {
+	f := newFlags(e, "ring stat", "ring stat NAME [--json]", ringStatAbout)
+	asJSON := f.Bool("json", false, "print the ring's state as JSON")
+	pos, err := f.parse(args)
+	if err == nil {
+		err = f.want(pos, "NAME")
+	}
+	if err != nil {
+		return err
+	}
+	r, err := openRing(pos[0])
+	if err != nil {
+		return err
+	}
+	st := r.Stat()
+	if err := r.Close(); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, st)
+	}
+	return printRingStat(e.stdout, st)
+}
+
+func printRingStat(w io.Writer, st ring.Stat) error {
+	fmt.Fprintf(w, "ring %s: %s, %s, %d slots of %s\n", st.Name, st.Mode, st.Policy, st.Slots, humanBytes(int64(st.FrameBytes)))
+	fmt.Fprintf(w, "writer: %s", st.Writer)
+	if st.WriterPID != 0 {
+		fmt.Fprintf(w, " (pid %d)", st.WriterPID)
+	}
+	fmt.Fprintf(w, ", %d frames published", st.Head)
+	if st.Mode == ring.Queue.String() {
+		fmt.Fprintf(w, ", next to claim %d", st.QueueNext)
+	}
+	fmt.Fprintln(w)
+	if len(st.Readers) == 0 {
+		_, err := fmt.Fprintln(w, "no readers subscribed")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "place\tpid\talive\tnext\tlag\tholding\tmissed\treceived\t")
+	for _, rs := range st.Readers {
+		holding := "-"
+		if rs.Holding >= 0 {
+			holding = fmt.Sprint(rs.Holding)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d\t%s\t%d\t%d\t\n", rs.Place, rs.PID, yesNo(rs.Alive),
+			rs.Next, rs.Lag, holding, rs.Missed, rs.Received)
+	}
+	return tw.Flush()
+}
+
+// openRing attaches to the ring named by arg. A block that exists but is
+// not a ring gets an error saying so, rather than ring's format error.
+func openRing(arg string) (*ring.Ring, error) {
+	name := blockName(arg)
+	r, err := ring.Open(name)
+	if errors.Is(err, ndshm.ErrFormat) {
+		if info, serr := ndshm.Stat(name); serr == nil && info.Kind != ndshm.KindRing {
+			return nil, fmt.Errorf("%s is not a ring but a block of kind %v (ndshm ring create makes rings)", name, info.Kind)
+		}
+	}
+	return r, err
+}
