@@ -586,6 +586,22 @@ def _futex():
     return _futex_state[0]
 
 
+class _Closing:
+    """A context manager that closes itself, also when dropped."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:       # at interpreter exit the kernel drops the locks anyway
+            pass
+
+
 class Frame:
     """One frame a Reader received: array is a read-only zero-copy view of its slot,
     valid until the reader's next frame, release() or close(); seq counts from 0 over
@@ -599,7 +615,7 @@ class Frame:
         return 'Frame(seq=%d, slot=%d, tag=%d, time_ns=%d)' % (self.seq, self.slot, self.tag, self.time_ns)
 
 
-class Ring:
+class Ring(_Closing):
     """A ring channel of frames (docs/FORMAT.md, "Rings"), attached by name.
 
         with Ring('cam') as r:
@@ -664,18 +680,6 @@ class Ring:
         if _READERS + _LINE * (R + 2 * S) > clen:
             raise ValueError('%s: %d bytes of ring control words, too few' % (name, clen))
         return mode, pol, S, R, B
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:       # at interpreter exit the kernel drops the locks anyway
-            pass
 
     def __repr__(self):
         if self._q is None:
@@ -810,7 +814,7 @@ class Ring:
         os.close(self._fd)
 
 
-class Reader:
+class Reader(_Closing):
     """A subscription to a broadcast ring: every frame published after it joined, in order.
 
         with ring.reader() as rd:
@@ -856,18 +860,6 @@ class Reader:
         self._next = r._ld(_HEAD)
         r._st(o + _R_NEXT, self._next)
         r._notify_writer(self._fx)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:       # at interpreter exit the kernel drops the locks anyway
-            pass
 
     def __iter__(self):
         return self
@@ -1017,7 +1009,7 @@ class Reader:
             r._peers.discard(self)
 
 
-class Writer:
+class Writer(_Closing):
     """The ring's one writer, across all processes: loan a free slot, fill it in place,
     publish it.  A writer that died is replaced, and the new one continues its sequence
     numbers.  close() ends the stream: readers see its end after the last frame.
@@ -1047,18 +1039,6 @@ class Writer:
             self._slot_seq.append(s)
         self._reclaimed = time.monotonic()
         ring._st(_WRITER, os.getpid() << 32 | _W_LIVE)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:       # at interpreter exit the kernel drops the locks anyway
-            pass
 
     def loan(self, timeout=None):
         """(slot, array): a free slot for frame self.seq and a writable view of it, the

@@ -13,16 +13,7 @@ import (
 func TestAllocs(t *testing.T) {
 	each(t, func(t *testing.T, mode ring.Mode, pol ring.Policy) {
 		r := newRing(t, 4, 4, mode, pol, 2)
-		rd, err := r.Reader()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rd.Close()
-		w, err := r.Writer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
+		rd, w := pair(t, r)
 		ctx := context.Background()
 		var bad int
 		write := func() {

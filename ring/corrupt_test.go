@@ -81,16 +81,7 @@ func TestNextCorruptCursors(t *testing.T) {
 			for _, pol := range c.pols {
 				t.Run(c.name+"/"+mode.String()+"/"+pol.String(), func(t *testing.T) {
 					r := newRing(t, 8, S, mode, pol, R)
-					rd, err := r.Reader()
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer rd.Close()
-					w, err := r.Writer()
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer w.Close()
+					rd, w := pair(t, r)
 					publish(t, w, 2, time.Second)
 					c.edit(r.Block().Control())
 					expectFormatErr(t, rd, 3)

@@ -41,20 +41,11 @@ func TestContextEnds(t *testing.T) {
 	for _, c := range ctxCases {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRing(t, 1, 1, ring.Broadcast, ring.Block, 1)
-			rd, err := r.Reader()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rd.Close()
-			w, err := r.Writer()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
+			rd, w := pair(t, r)
 			// Next: the writer lives but publishes nothing.
 			ctx, cancel := c.ctx()
 			t0 := time.Now()
-			_, err = rd.Next(ctx)
+			_, err := rd.Next(ctx)
 			cancel()
 			if d := time.Since(t0); !errors.Is(err, c.want) || d > time.Second {
 				t.Errorf("Next: %v after %v, want %v", err, d, c.want)

@@ -20,16 +20,7 @@ func TestNeverReleaseOverwrite(t *testing.T) {
 			r := newRing(t, 64, 4, mode, ring.Overwrite, 2)
 			c := start(t, "hold", r.Name())
 			c.expect("ready")
-			rd, err := r.Reader()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rd.Close()
-			w, err := r.Writer()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
+			rd, w := pair(t, r)
 			publish(t, w, 1, time.Second)
 			c.expect("held 0")
 			next := uint64(1) // Queue: frame 0 was the holder's
@@ -70,16 +61,7 @@ func TestNeverReleaseBlock(t *testing.T) {
 			r := newRing(t, 64, 4, mode, ring.Block, 2)
 			c := start(t, "hold", r.Name())
 			c.expect("ready")
-			rd, err := r.Reader()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rd.Close()
-			w, err := r.Writer()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
+			rd, w := pair(t, r)
 			publish(t, w, 1, time.Second)
 			c.expect("held 0")
 			publish(t, w, 3, time.Second)

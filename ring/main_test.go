@@ -101,3 +101,20 @@ func each(t *testing.T, f func(t *testing.T, mode ring.Mode, pol ring.Policy)) {
 		}
 	}
 }
+
+// pair subscribes a reader to r and takes its writer, both closed at
+// the end of the test (the writer first, as a stream ends).
+func pair(t *testing.T, r *ring.Ring) (*ring.Reader, *ring.Writer) {
+	t.Helper()
+	rd, err := r.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rd.Close() })
+	w, err := r.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return rd, w
+}

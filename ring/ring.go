@@ -25,7 +25,9 @@ const (
 	Queue Mode = 1
 )
 
-func (m Mode) String() string { return [...]string{"broadcast", "queue"}[min(m, 1)] }
+func (m Mode) String() string { return modes[min(m, 1)] }
+
+var modes = []string{"broadcast", "queue"}
 
 // A Policy says what the writer does when every slot is in use.
 type Policy uint32
@@ -40,7 +42,9 @@ const (
 	Overwrite Policy = 1
 )
 
-func (p Policy) String() string { return [...]string{"block", "overwrite"}[min(p, 1)] }
+func (p Policy) String() string { return policies[min(p, 1)] }
+
+var policies = []string{"block", "overwrite"}
 
 // Config describes a new ring.
 type Config struct {

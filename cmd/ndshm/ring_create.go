@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/ring"
@@ -29,13 +28,13 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 		"[--mode broadcast|queue] [--policy block|overwrite] [--readers R] [--json]", ringCreateAbout)
 	var dt dtypeValue
 	var shape shapeValue
-	var mode modeValue
-	var policy policyValue
+	var mode ring.Mode
+	var policy ring.Policy
 	f.Var(&dt, "dtype", "the NumPy dtype `D` of the frames, such as u1, f4, <i2")
 	f.Var(&shape, "shape", "the shape `S` of one frame, such as 480,640,3")
 	slots := f.Int("slots", 0, fmt.Sprintf("`N` frames in flight, 1 to %d", ring.MaxSlots))
-	f.Var(&mode, "mode", "`M`: broadcast, every reader sees every frame (default), or queue, each frame goes to one reader")
-	f.Var(&policy, "policy", "`P`, when every slot is in use: block, the writer waits (default), or overwrite, it reuses the oldest")
+	f.TextVar(&mode, "mode", ring.Broadcast, "`M`: broadcast, every reader sees every frame (default), or queue, each frame goes to one reader")
+	f.TextVar(&policy, "policy", ring.Block, "`P`, when every slot is in use: block, the writer waits (default), or overwrite, it reuses the oldest")
 	readers := f.Int("readers", 8, fmt.Sprintf("the most readers subscribed at once, `R`, 1 to %d", ring.MaxReaders))
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
 	pos, err := f.parse(args)
@@ -54,7 +53,7 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 		return f.usageErr("--readers %d: want 1 to %d", *readers, ring.MaxReaders)
 	}
 	cfg := ring.Config{DType: dt.d, Frame: shape.dims, Slots: *slots,
-		Mode: mode.m, Policy: policy.p, Readers: *readers}
+		Mode: mode, Policy: policy, Readers: *readers}
 	r, err := ring.Create(blockName(pos[0]), cfg, ndshm.Persistent())
 	if err != nil {
 		return err
@@ -65,40 +64,6 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, describe(info))
-	}
-	return nil
-}
-
-// modeValue is a flag.Value holding a ring.Mode by name.
-type modeValue struct{ m ring.Mode }
-
-func (v *modeValue) String() string { return v.m.String() }
-
-func (v *modeValue) Set(s string) error {
-	switch strings.ToLower(s) {
-	case "broadcast":
-		v.m = ring.Broadcast
-	case "queue":
-		v.m = ring.Queue
-	default:
-		return fmt.Errorf("unknown mode %q (want broadcast or queue)", s)
-	}
-	return nil
-}
-
-// policyValue is a flag.Value holding a ring.Policy by name.
-type policyValue struct{ p ring.Policy }
-
-func (v *policyValue) String() string { return v.p.String() }
-
-func (v *policyValue) Set(s string) error {
-	switch strings.ToLower(s) {
-	case "block":
-		v.p = ring.Block
-	case "overwrite":
-		v.p = ring.Overwrite
-	default:
-		return fmt.Errorf("unknown policy %q (want block or overwrite)", s)
 	}
 	return nil
 }

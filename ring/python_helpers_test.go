@@ -1,0 +1,136 @@
+package ring_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ndshm/ndshm/internal/shmtest"
+)
+
+// A pyProc is a Python peer (python/ndshm.py, or a script importing it)
+// that talks in stdout lines. The test's cleanup kills it if the test
+// did not wait for it, so none outlives its test.
+type pyProc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	lines  chan string
+	done   chan error // the result of Wait, put back by whoever takes it
+	stderr pyStderr
+}
+
+// pyStderr collects a process's standard error, which the test may read
+// while the process still writes it.
+type pyStderr struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (e *pyStderr) Write(b []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.b.Write(b)
+}
+
+func (e *pyStderr) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.b.String()
+}
+
+// pyHelper runs `ndshm.py args...`; env adds to the environment.
+func pyHelper(t *testing.T, env []string, args ...string) *pyProc {
+	return pyStart(t, env, append([]string{shmtest.Helper(t)}, args...))
+}
+
+// pyScript runs script with ndshm, json, numpy as np and sys imported,
+// and args as sys.argv[1:].
+func pyScript(t *testing.T, script string, args ...string) *pyProc {
+	prelude := "import sys, json, time, numpy as np\nsys.path.insert(0, " +
+		strconv.Quote(filepath.Dir(shmtest.Helper(t))) + ")\nimport ndshm\n"
+	return pyStart(t, nil, append([]string{"-c", prelude + script}, args...))
+}
+
+func pyStart(t *testing.T, env, args []string) *pyProc {
+	t.Helper()
+	p := &pyProc{t: t, cmd: exec.Command(shmtest.Python(t), args...),
+		lines: make(chan string, 1024), done: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = &p.stderr
+	out, _ := p.cmd.StdoutPipe()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		p.done <- p.cmd.Wait()
+	}()
+	t.Cleanup(p.kill)
+	return p
+}
+
+// line returns the next stdout line, failing the test if none comes
+// within 10 s.
+func (p *pyProc) line() string {
+	p.t.Helper()
+	select {
+	case l, ok := <-p.lines:
+		if !ok {
+			err := <-p.done
+			p.done <- err
+			p.t.Fatalf("python exited early: %v\n%s", err, p.stderr.String())
+		}
+		return l
+	case <-time.After(10 * time.Second):
+		p.t.Fatalf("no line from python within 10 s\n%s", p.stderr.String())
+	}
+	return ""
+}
+
+// result waits up to 15 s for the process to end and decodes its last
+// stdout line as JSON into out; it returns the exit error.
+func (p *pyProc) result(out any) error {
+	p.t.Helper()
+	var last string
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if ok {
+				last = l
+				continue
+			}
+			err := <-p.done
+			p.done <- err // for kill
+			if out != nil {
+				if jerr := json.Unmarshal([]byte(last), out); jerr != nil {
+					p.t.Fatalf("python printed %q (%v): %v\n%s", last, err, jerr, p.stderr.String())
+				}
+			}
+			return err
+		case <-timeout:
+			p.t.Fatalf("python still running after 15 s\n%s", p.stderr.String())
+		}
+	}
+}
+
+// kill ends the process with SIGKILL, if it still runs, and reaps it.
+func (p *pyProc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	for range p.lines {
+	}
+	err := <-p.done
+	p.done <- err
+}
