@@ -57,10 +57,7 @@ func New(b *ndshm.Block) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	// Keep a raw descriptor: an *os.File's finalizer could close it and
-	// silently drop every lock the Table holds.
-	fd, err := sys.Dup(int(f.Fd()))
+	fd, err := sys.Detach(f)
 	if err != nil {
 		return nil, fmt.Errorf("lock: dup block descriptor: %w", err)
 	}

@@ -154,8 +154,7 @@ func attachBlock(b *ndshm.Block) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	fd, err := sys.Dup(int(f.Fd()))
+	fd, err := sys.Detach(f)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -32,16 +31,21 @@ func encodeScalar(dt ndshm.DType, s string) ([]byte, error) {
 		return nil, fmt.Errorf("fill value %q is not a valid %s: %v", s, dt, unwrapNum(err))
 	}
 	if dt.String()[0] == '>' {
-		// Reverse each number: a complex is two of them.
-		n := len(item)
-		if kind == 'c' {
-			n /= 2
-		}
-		for i := 0; i < len(item); i += n {
-			slices.Reverse(item[i : i+n])
-		}
+		bigEndian(item, kind)
 	}
 	return item, nil
+}
+
+// bigEndian reverses the little-endian number in item, of NumPy kind
+// kind, into big-endian order: a complex is two numbers.
+func bigEndian(item []byte, kind byte) {
+	n := len(item)
+	if kind == 'c' {
+		n /= 2
+	}
+	for i := 0; i < len(item); i += n {
+		slices.Reverse(item[i : i+n])
+	}
 }
 
 // putScalar parses s as a number of the kind and stores it in item,
@@ -108,18 +112,32 @@ func unwrapNum(err error) error {
 	return err
 }
 
-// fill sets every element of data to item, a megabyte at a time so that
-// an interrupt stops it. A zero item needs no work: blocks start zeroed.
+// fill sets every element of a new block's data to item. A zero item
+// needs no work: blocks start zeroed.
 func fill(ctx context.Context, data, item []byte) error {
 	if len(item) == 0 || !slices.ContainsFunc(item, func(c byte) bool { return c != 0 }) {
 		return nil
 	}
-	chunk := bytes.Repeat(item, max(1, (1<<20)/len(item)))
-	for off := 0; off < len(data); off += len(chunk) {
-		if err := ctx.Err(); err != nil {
+	return repeat(ctx, data, item)
+}
+
+// fillChunk is how long a run of elements repeat builds before copying
+// it along: small enough to stay in cache.
+const fillChunk = 64 << 10
+
+// repeat sets every element of data, a whole number of them, to item. It
+// copies within data itself, doubling a run of elements up to a chunk
+// and then copying that chunk along, so it costs one pass of memory
+// bandwidth and no buffer; ctx is checked between chunks, so that an
+// interrupt stops a fill of gigabytes.
+func repeat(ctx context.Context, data, item []byte) error {
+	n := copy(data, item)
+	for n < len(data) && n < fillChunk {
+		n += copy(data[n:], data[:n])
+	}
+	for off := n; ; off += copy(data[off:], data[:n]) {
+		if err := ctx.Err(); err != nil || off >= len(data) {
 			return err
 		}
-		copy(data[off:], chunk) // chunk is whole items, so each copy starts on one
 	}
-	return nil
 }

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"math"
 	"math/rand/v2"
-	"slices"
 	"time"
+
+	"github.com/ndshm/ndshm/internal/handoff"
 )
 
 // maxLatencies bounds the samples a receiver keeps: 8 MiB, however long
@@ -30,13 +30,6 @@ func (l *latencySample) add(d time.Duration) {
 	}
 }
 
-// quantile returns the q-quantile (nearest rank) in microseconds, 0 for
+// quantile returns the q-quantile in microseconds (nearest rank), 0 for
 // no samples.
-func (l *latencySample) quantile(q float64) float64 {
-	if len(l.xs) == 0 {
-		return 0
-	}
-	slices.Sort(l.xs)
-	i := int(math.Ceil(q*float64(len(l.xs)))) - 1
-	return float64(l.xs[max(i, 0)]) / float64(time.Microsecond)
-}
+func (l *latencySample) quantile(q float64) float64 { return handoff.Percentile(l.xs, 100*q) }

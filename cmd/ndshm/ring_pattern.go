@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ndshm/ndshm"
@@ -22,10 +22,6 @@ type pattern struct {
 
 // wholeCheck is the largest frame recv compares in full; see check.
 const wholeCheck = 1 << 20
-
-// patternChunk is how much fill and check handle as one run of elements:
-// small enough to stay in cache while it is copied across a frame.
-const patternChunk = 64 << 10
 
 func newPattern(dt ndshm.DType) (*pattern, error) {
 	if dt.Fields() != nil || strings.IndexByte("biufcMm", dt.Kind()) < 0 || dt.Size() == 0 {
@@ -50,29 +46,15 @@ func (p *pattern) set(i uint64) {
 		putUint(item, i)
 	}
 	if p.swap {
-		n := len(item)
-		if p.kind == 'c' {
-			n /= 2 // two floats, each reversed
-		}
-		for j := 0; j < len(item); j += n {
-			slices.Reverse(item[j : j+n])
-		}
+		bigEndian(item, p.kind)
 	}
 }
 
-// fill writes frame i's pattern into data, a whole number of elements.
-// It copies within data itself, doubling a run of elements up to a chunk
-// and then copying that chunk along, so a 100 MiB frame costs one pass of
-// memory bandwidth and no buffer of its own.
+// fill writes frame i's pattern into data, a whole number of elements,
+// in one pass of memory bandwidth (see repeat).
 func (p *pattern) fill(data []byte, i uint64) {
 	p.set(i)
-	n := copy(data, p.item)
-	for n < len(data) && n < patternChunk {
-		n += copy(data[n:], data[:n])
-	}
-	for off := n; off < len(data); {
-		off += copy(data[off:], data[:n])
-	}
+	repeat(context.Background(), data, p.item)
 }
 
 // check reports whether data holds frame i's pattern. A frame of up to
@@ -90,8 +72,8 @@ func (p *pattern) check(data []byte, i uint64) bool {
 		return p.checkRun(data)
 	}
 	size := len(p.item)
-	tail := (len(data) - patternChunk) / size * size
-	if !p.checkRun(data[:patternChunk]) || !p.checkRun(data[tail:]) {
+	tail := (len(data) - fillChunk) / size * size
+	if !p.checkRun(data[:fillChunk]) || !p.checkRun(data[tail:]) {
 		return false
 	}
 	const samples = 1024
@@ -123,7 +105,7 @@ func (p *pattern) checkRun(run []byte) bool {
 			return false
 		}
 		off += m
-		if n < patternChunk {
+		if n < fillChunk {
 			n = off // the prefix checked so far doubles, up to a chunk
 		}
 	}

@@ -1,6 +1,7 @@
 package sys
 
 import (
+	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -119,6 +120,14 @@ func SameFile(fd int, name string) bool {
 		return false
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// Detach returns a descriptor of its own for f's open file description
+// (and so its OFD locks), and closes f. A plain int has no finalizer that
+// could close it behind the caller's back and silently drop its locks.
+func Detach(f *os.File) (int, error) {
+	defer f.Close()
+	return Dup(int(f.Fd()))
 }
 
 // Reopen opens the file behind fd again, read-write: a new open file
