@@ -894,6 +894,8 @@ class Reader(_Closing):
         r, n, over = self._r, self._r._nslots, self._over
         while True:
             cur, h = self._next, r._ld(_HEAD)
+            if cur > h:
+                raise ValueError('ring %s: reader at frame %d, past the writer\'s %d' % (r.name, cur, h))
             if cur >= h:
                 return None
             if not _TSO and self._fx:

@@ -107,3 +107,19 @@ func expectFormatErr(t *testing.T, rd *ring.Reader, n int) {
 	}
 	t.Fatalf("%d frames and no error", n)
 }
+
+// A head moved back behind a reader's cursor is corruption, reported at
+// once, not a wait for frames that will never come.
+func TestNextHeadMovedBack(t *testing.T) {
+	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
+		t.Run(mode.String(), func(t *testing.T) {
+			r := newRing(t, 8, S, mode, ring.Block, R)
+			rd, w := pair(t, r)
+			publish(t, w, 2, time.Second)
+			expectRun(t, rd, 0, 2)
+			rd.Release()
+			le.PutUint64(r.Block().Control()[cHead:], 1)
+			expectFormatErr(t, rd, 1)
+		})
+	}
+}
