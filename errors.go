@@ -11,6 +11,7 @@ var (
 	ErrFormat = errors.New("not a valid ndshm block")
 
 	// ErrDType means a dtype is unsupported, or does not match the Go
-	// element type a view asked for.
+	// element type a view asked for, or a block's header contradicts the
+	// Spec given to OpenRaw.
 	ErrDType = errors.New("dtype mismatch")
 )

@@ -11,6 +11,12 @@ import (
 // describes, starting at byte 0. The file must hold at least s.Size()
 // bytes. Nothing in the file says what it holds: the caller vouches for s.
 //
+// A block that does have an ndshm header and footer is never read raw:
+// if it holds what s describes, OpenRaw returns it as Open would (its
+// data after the header); otherwise it fails with ErrDType, naming both
+// arrays. A file that ends in ndshm's trailer but does not validate fails
+// with ErrFormat rather than being read raw.
+//
 // Memory of a raw block was not reserved by ndshm: if its maker only sized
 // it, a write to an untouched page of a full /dev/shm raises SIGBUS.
 func OpenRaw(name string, s Spec) (*Block, error) {
@@ -33,6 +39,11 @@ func OpenRaw(name string, s Spec) (*Block, error) {
 }
 
 func attachRaw(fd int, name string, s Spec) (*Block, error) {
+	if m, err := readMeta(fd); err == nil {
+		return attachAs(fd, name, m, s)
+	} else if hasTrailer(fd) {
+		return nil, fmt.Errorf("ends in an ndshm trailer but is not a valid block, so it is not read raw: %w", err)
+	}
 	st, err := sys.Fstat(fd)
 	if err != nil {
 		return nil, err
@@ -49,4 +60,48 @@ func attachRaw(fd int, name string, s Spec) (*Block, error) {
 	}
 	f := footer{kind: KindRaw, flags: flagPersistent, dataLen: int64(s.Size())}
 	return newBlock(fd, name, meta{spec: s, foot: f, size: size, id: st.ID}, mem, false), nil
+}
+
+// attachAs maps the valid ndshm block m if it holds the array s: its
+// header, not the caller, says where the data is.
+func attachAs(fd int, name string, m meta, s Spec) (*Block, error) {
+	if !sameArray(m.spec, s) {
+		return nil, fmt.Errorf("block holds %v (its ndshm header says so), not %v: open it without a spec: %w", m.spec, s, ErrDType)
+	}
+	mem, err := sys.Map(fd, int(m.size), true)
+	if err != nil {
+		return nil, err
+	}
+	return newBlock(fd, name, m, mem, false), nil
+}
+
+// sameArray reports whether a and b put the same elements at the same
+// bytes: the order matters only when two dimensions have more than one
+// element.
+func sameArray(a, b Spec) bool {
+	if !a.DType.Equal(b.DType) || len(a.Shape) != len(b.Shape) {
+		return false
+	}
+	long := 0
+	for i, n := range a.Shape {
+		if n != b.Shape[i] {
+			return false
+		}
+		if n > 1 {
+			long++
+		}
+	}
+	return a.Fortran == b.Fortran || long <= 1
+}
+
+// hasTrailer reports whether the file open as fd ends in ndshm's trailer
+// magic: a block of ours, however damaged, and never raw data.
+func hasTrailer(fd int) bool {
+	st, err := sys.Fstat(fd)
+	if err != nil || !st.Regular || st.Size < int64(len(endMagic)) {
+		return false
+	}
+	var b [len(endMagic)]byte
+	n, err := sys.ReadAt(fd, b[:], st.Size-int64(len(b)))
+	return err == nil && n == len(b) && string(b[:]) == endMagic
 }
