@@ -9,10 +9,12 @@ import (
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
-// An Option adjusts Create and CreateAnon.
+// An Option adjusts Create, CreateAnon, Open or OpenRaw. Each of them
+// documents the options it heeds and ignores the others.
 type Option func(*options)
 
 type options struct {
+	foreign    bool // Open, OpenRaw: map a block another user owns
 	persistent bool
 	perm       fs.FileMode
 	kind       Kind

@@ -58,7 +58,12 @@
 // # Caveats
 //
 // A named block whose file another process truncates raises SIGBUS on
-// access; anonymous blocks are sealed against that. systemd-logind with
+// access; anonymous blocks are sealed against that. Only the file's owner
+// (and root) can truncate it, so Open and OpenRaw refuse a block that
+// neither this user nor root owns, with fs.ErrPermission, unless given
+// AllowForeign (the CLI's --allow-foreign). Stat, List and GC read such
+// blocks without mapping them; GC leaves another user's orphan alone
+// unless it runs as root, since /dev/shm lets only the owner remove it. systemd-logind with
 // RemoveIPC=yes (its default) deletes a normal user's /dev/shm files when
 // that user's last session ends; run long-lived owners as a system user
 // or set RemoveIPC=no.

@@ -27,7 +27,9 @@ type Collected struct {
 // It never touches a persistent block, a block whose creator lives, or a
 // file without ndshm's format. An orphan that live processes still map is
 // reported but left alone unless opts.Force: unlinking it would not free
-// its memory anyway, only hide it. Processes that map a removed block
+// its memory anyway, only hide it. Another user's orphan is reported and
+// left alone unless this process is root: /dev/shm lets only the owner
+// remove it. Processes that map a removed block
 // keep their mapping; the memory goes with the last of them.
 //
 // GC is safe to run concurrently with other GCs and with creators.
@@ -62,8 +64,8 @@ func collect(info Info) (bool, error) {
 	}
 	defer sys.Close(fd)
 	st, err := sys.Fstat(fd)
-	if err != nil || st.ID != info.id {
-		return false, nil
+	if err != nil || st.ID != info.id || !mayRemove(st.UID) {
+		return false, nil // replaced, or another user's: unlink would fail
 	}
 	alive, err := sys.Held(fd, info.live)
 	if err != nil || alive || !sys.SameFile(fd, info.Name) {

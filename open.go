@@ -15,12 +15,16 @@ import (
 // is mapped; a block that is corrupt, truncated or not ndshm's fails with
 // ErrFormat. Opening does not touch the data, so it takes the same time
 // for any size.
-func Open(name string) (*Block, error) {
+//
+// A block owned by another user (neither this process's effective uid nor
+// root) is refused with fs.ErrPermission unless opts include
+// AllowForeign: its owner could truncate it under the mapping.
+func Open(name string, opts ...Option) (*Block, error) {
 	name, err := checkName("open", name)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := sys.Open(name, true)
+	fd, err := openNamed(name, opts)
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}

@@ -17,9 +17,12 @@ import (
 // arrays. A file that ends in ndshm's trailer but does not validate fails
 // with ErrFormat rather than being read raw.
 //
+// Like Open, OpenRaw refuses a block owned by another user unless opts
+// include AllowForeign.
+//
 // Memory of a raw block was not reserved by ndshm: if its maker only sized
 // it, a write to an untouched page of a full /dev/shm raises SIGBUS.
-func OpenRaw(name string, s Spec) (*Block, error) {
+func OpenRaw(name string, s Spec, opts ...Option) (*Block, error) {
 	name, err := checkName("open", name)
 	if err != nil {
 		return nil, err
@@ -27,7 +30,7 @@ func OpenRaw(name string, s Spec) (*Block, error) {
 	if err := s.check(); err != nil {
 		return nil, pathErr("open", name, err)
 	}
-	fd, err := sys.Open(name, true)
+	fd, err := openNamed(name, opts)
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}

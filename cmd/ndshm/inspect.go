@@ -29,7 +29,7 @@ creator_alive, orphan, created (RFC 3339, null for a raw block) and users
 func runInspect(_ context.Context, e *env, args []string) error {
 	f := newFlags(e, "inspect", "inspect NAME [--json] [--dtype D --shape S [--order C|F]]", inspectAbout)
 	var sf specFlags
-	sf.register(f, "a raw block")
+	sf.registerRead(f)
 	asJSON := f.Bool("json", false, "print JSON")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -58,9 +58,9 @@ func statBlock(name string, f *cmdFlags, sf *specFlags) (ndshm.Info, error) {
 		info, err := ndshm.Stat(name)
 		return info, formatHint(err)
 	}
-	b, err := ndshm.OpenRaw(name, sf.spec())
+	b, err := ndshm.OpenRaw(name, sf.spec(), openOpts(sf.foreign)...)
 	if err != nil {
-		return ndshm.Info{}, err
+		return ndshm.Info{}, foreignHint(err)
 	}
 	defer b.Close()
 	return b.Info(), nil

@@ -70,12 +70,14 @@ type poolFlags struct {
 	op      string
 	workers int
 	timeout time.Duration
+	foreign bool
 }
 
 func (pf *poolFlags) register(f *cmdFlags, example string) {
 	f.StringVar(&pf.op, "op", "", "the op to run, `OP`, such as "+example)
 	f.IntVar(&pf.workers, "workers", 0, "the number `N` of worker processes (default: one per CPU)")
 	f.DurationVar(&pf.timeout, "timeout", 0, "kill a worker whose part takes longer than `D` (default: no limit)")
+	f.BoolVar(&pf.foreign, "allow-foreign", false, foreignUsage)
 }
 
 // check checks the op's syntax before any block is opened.
@@ -94,7 +96,7 @@ func (pf *poolFlags) check(f *cmdFlags) error {
 
 // open opens the block name and starts the workers for it.
 func (pf *poolFlags) open(name string) (*ndshm.Block, *pool.Pool, error) {
-	b, err := ndshm.Open(blockName(name))
+	b, err := ndshm.Open(blockName(name), openOpts(pf.foreign)...)
 	if err != nil {
 		return nil, nil, formatHint(err)
 	}

@@ -20,7 +20,7 @@ bit-identical; FILE "-" is standard output. FILE must not exist, unless
 func runSave(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "save", "save NAME FILE.npy [--force] [--dtype D --shape S [--order C|F]]", saveAbout)
 	var sf specFlags
-	sf.register(f, "a raw block")
+	sf.registerRead(f)
 	force := f.Bool("force", false, "overwrite FILE if it exists")
 	pos, err := f.parse(args)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/ndshm/ndshm"
@@ -12,9 +13,10 @@ import (
 // holds, or, for commands that read a block, how to read a raw one (a
 // file with no ndshm header, such as Python's SharedMemory makes).
 type specFlags struct {
-	dtype dtypeValue
-	shape shapeValue
-	order orderValue
+	dtype   dtypeValue
+	shape   shapeValue
+	order   orderValue
+	foreign bool // --allow-foreign, of commands that map a block
 }
 
 // register adds the flags to f; what says what they describe.
@@ -22,6 +24,23 @@ func (s *specFlags) register(f *cmdFlags, what string) {
 	f.Var(&s.dtype, "dtype", "the NumPy dtype `D` of "+what+", such as f8, <i4, uint8, complex128")
 	f.Var(&s.shape, "shape", "the shape `S` of "+what+": sizes such as 3,4 or (3, 4); '' for a scalar")
 	f.Var(&s.order, "order", "the memory order of "+what+", `C|F`: C row-major (default), F column-major")
+}
+
+// registerRead adds the flags of a command that maps an existing block:
+// the spec of a raw block, and --allow-foreign.
+func (s *specFlags) registerRead(f *cmdFlags) {
+	s.register(f, "a raw block")
+	f.BoolVar(&s.foreign, "allow-foreign", false, foreignUsage)
+}
+
+const foreignUsage = "map a block another user owns (it could truncate it under us: SIGBUS)"
+
+// openOpts are the options of opening a block that the flags ask for.
+func openOpts(foreign bool) []ndshm.Option {
+	if foreign {
+		return []ndshm.Option{ndshm.AllowForeign()}
+	}
+	return nil
 }
 
 // raw reports whether the block is to be read raw, as the flags
@@ -49,14 +68,25 @@ func openBlock(name string, f *cmdFlags, s *specFlags) (*ndshm.Block, error) {
 		return nil, err
 	}
 	if raw {
-		return ndshm.OpenRaw(name, s.spec())
+		b, err := ndshm.OpenRaw(name, s.spec(), openOpts(s.foreign)...)
+		return b, foreignHint(err)
 	}
-	b, err := ndshm.Open(name)
+	b, err := ndshm.Open(name, openOpts(s.foreign)...)
 	return b, formatHint(err)
 }
 
-// formatHint adds what to do about a block that is not ndshm's.
+// foreignHint names the flag that maps another user's block.
+func foreignHint(err error) error {
+	if errors.Is(err, fs.ErrPermission) && strings.Contains(err.Error(), "AllowForeign") {
+		return fmt.Errorf("%w (--allow-foreign maps it anyway)", err)
+	}
+	return err
+}
+
+// formatHint adds what to do about a block that is not ndshm's, or is
+// another user's.
 func formatHint(err error) error {
+	err = foreignHint(err)
 	if errors.Is(err, ndshm.ErrFormat) {
 		return fmt.Errorf("%w (for a block without an ndshm header, give --dtype and --shape)", err)
 	}

@@ -26,7 +26,7 @@ does) for int, uint and float dtypes; each reads only its own rows.`
 func runStats(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "stats", "stats NAME [--json] [--workers N] [--dtype D --shape S [--order C|F]]", statsAbout)
 	var sf specFlags
-	sf.register(f, "a raw block")
+	sf.registerRead(f)
 	workers := f.Int("workers", 0, "compute in `N` worker processes (default: in this process)")
 	asJSON := f.Bool("json", false, "print JSON (NaN and ±Inf as null)")
 	pos, err := f.parse(args)

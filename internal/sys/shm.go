@@ -85,6 +85,7 @@ type File struct {
 	ID      FileID
 	Size    int64
 	Regular bool // a FIFO or device planted under a block's name is not
+	UID     int  // the owner, who may truncate it under anyone's mapping
 }
 
 // Fstat describes the file open as fd.
@@ -93,7 +94,7 @@ func Fstat(fd int) (File, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return File{}, err
 	}
-	return File{FileID{st.Dev, st.Ino}, st.Size, st.Mode&unix.S_IFMT == unix.S_IFREG}, nil
+	return File{FileID{st.Dev, st.Ino}, st.Size, st.Mode&unix.S_IFMT == unix.S_IFREG, int(st.Uid)}, nil
 }
 
 // Close closes fd.
