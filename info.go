@@ -21,6 +21,12 @@ type Info struct {
 	CreatorAlive bool  // the creator's liveness lock is held (owned blocks only)
 	Users        []int // pids that map the block or hold it open, as /proc shows them
 
+	// Truncated marks a description shortened to fit a server's reply
+	// (docs/PROTOCOL.md): Spec.DType is an opaque void of the real
+	// element size in place of a structured dtype too long to send, and
+	// Users may lack some pids. Open the block for its real dtype.
+	Truncated bool
+
 	id   sys.FileID
 	live int64 // file offset of the liveness byte
 }

@@ -30,6 +30,7 @@ type infoJSON struct {
 	Orphan       bool    `json:"orphan"`  // derived: Info.Orphan()
 	Created      *string `json:"created"` // RFC 3339, null for a raw block
 	Users        []int   `json:"users"`   // [] for none, never null
+	Truncated    bool    `json:"truncated,omitempty"`
 }
 
 // MarshalJSON encodes the Info as `ndshm inspect --json` prints it: name,
@@ -37,7 +38,8 @@ type infoJSON struct {
 // for a structured dtype), shape, order ("C" or "F"), size, nbytes,
 // data_offset, file_size, persistent, anonymous, creator_pid,
 // creator_alive, orphan, created (RFC 3339, null for a raw block) and
-// users (an array, empty for none). CreatorStart is not encoded.
+// users (an array, empty for none), and "truncated": true only when
+// Truncated. CreatorStart is not encoded.
 func (i Info) MarshalJSON() ([]byte, error) {
 	s := i.Spec
 	j := infoJSON{
@@ -45,7 +47,7 @@ func (i Info) MarshalJSON() ([]byte, error) {
 		Shape: append([]int{}, s.Shape...), Order: order(s.Fortran), Size: s.Len(), NBytes: s.Size(),
 		DataOffset: i.DataOffset, FileSize: i.FileSize, Persistent: i.Persistent, Anonymous: i.Anonymous,
 		CreatorPID: i.CreatorPID, CreatorAlive: i.CreatorAlive, Orphan: i.Orphan(),
-		Users: append([]int{}, i.Users...),
+		Users: append([]int{}, i.Users...), Truncated: i.Truncated,
 	}
 	if i.Kind != KindRaw {
 		c := i.Created.Format(time.RFC3339Nano)
@@ -84,7 +86,7 @@ func (i *Info) UnmarshalJSON(b []byte) error {
 	}
 	out := Info{Name: j.Name, Kind: k, Spec: s, DataOffset: j.DataOffset, FileSize: j.FileSize,
 		Persistent: j.Persistent, Anonymous: j.Anonymous, CreatorPID: j.CreatorPID,
-		CreatorAlive: j.CreatorAlive, Users: j.Users}
+		CreatorAlive: j.CreatorAlive, Users: j.Users, Truncated: j.Truncated}
 	if j.Created != nil {
 		if out.Created, err = time.Parse(time.RFC3339Nano, *j.Created); err != nil {
 			return fmt.Errorf("ndshm: block %q: created: %w", j.Name, err)

@@ -52,6 +52,7 @@ func infoReply(info ndshm.Info, err error) reply {
 	if err != nil {
 		return errReply(err)
 	}
+	info = shorten(info, blockRoom)
 	return reply{OK: true, Block: &info}
 }
 
@@ -76,11 +77,17 @@ func (s *Server) list() reply {
 	if err != nil {
 		return errReply(err)
 	}
-	blocks := make([]json.RawMessage, len(infos))
-	for i, info := range infos {
-		if blocks[i], err = encode(info); err != nil {
-			return errReply(err)
+	blocks := make([]json.RawMessage, 0, len(infos))
+	for _, info := range infos {
+		b, err := encode(shorten(info, listRoom))
+		if err == nil && len(b) > listRoom {
+			err = fmt.Errorf("its description is %d bytes, even shortened", len(b))
 		}
+		if err != nil { // one block never fails the list
+			s.logf("list: left out block %s: %v", info.Name, err)
+			continue
+		}
+		blocks = append(blocks, b)
 	}
 	return reply{OK: true, Blocks: &blocks}
 }
