@@ -19,6 +19,9 @@ func (s *Server) anon(c *conn, key string, msg []byte) (reply, *os.File) {
 	if key != "" && s.taken(key) { // fail before making gigabytes
 		return keyTaken(key), nil
 	}
+	if err := s.room("anon", sp, s.limit()); err != nil {
+		return errReply(err), nil
+	}
 	b, err := ndshm.CreateAnon(sp)
 	if err != nil {
 		return errReply(err), nil
@@ -39,6 +42,12 @@ func (s *Server) anon(c *conn, key string, msg []byte) (reply, *os.File) {
 		return rep, nil
 	}
 	return infoReply(info, nil), f
+}
+
+func (s *Server) limit() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.anonCap
 }
 
 func keyTaken(key string) reply {

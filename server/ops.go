@@ -98,6 +98,9 @@ func (s *Server) create(name string, msg []byte) reply {
 	if err != nil {
 		return specReply(err)
 	}
+	if err := s.room("create", sp, -1); err != nil {
+		return errReply(err)
+	}
 	b, err := ndshm.Create(name, sp)
 	if err != nil {
 		return errReply(err)

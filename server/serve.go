@@ -56,6 +56,7 @@ func (s *Server) start() error {
 		return errors.New("server: Serve called twice")
 	}
 	s.serving = true
+	s.anonCap = s.anonLimit()
 	return nil
 }
 

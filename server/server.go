@@ -35,11 +35,19 @@ type Server struct {
 	GCInterval time.Duration                    // how often orphans are collected while serving; 0 = 2s default; <0 never
 	Logf       func(format string, args ...any) // optional event log: loads, gc removals, bad requests
 
+	// MaxAnon bounds the size in bytes of one anonymous block a client
+	// may ask for: 0 means half the memory free when Serve starts (see
+	// docs/PROTOCOL.md), < 0 no bound. Whatever it says, a block for
+	// which memory is not free now is refused with no_space: the server
+	// is charged for its blocks and would be killed instead.
+	MaxAnon int64
+
 	mu      sync.Mutex
 	owned   map[string]*ndshm.Block // named blocks this server made
 	keys    map[string]keyed        // anonymous blocks published under a key
 	closed  bool                    // Close has run
 	serving bool                    // Serve has been called
+	anonCap int64                   // MaxAnon resolved when Serve starts
 
 	peerOK func(uid int) bool // whom to talk to; nil means this process's uid (tests change it)
 }

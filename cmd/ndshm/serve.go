@@ -28,6 +28,12 @@ when it stops (SIGINT or SIGTERM, exit status 0), and if it is killed they
 become orphans, which gc removes. A load that fails (a full /dev/shm, say)
 stops it before it serves, with no block left behind.
 
+A request for a block larger than the memory free (MemAvailable, or the
+room left under the server's memory cgroup limit, less 64 MiB) is refused
+with no_space, and so is an anonymous block larger than --max-anon
+(default: half the memory free when the server starts): the server is
+charged for the blocks it makes and would otherwise be killed.
+
 While serving it removes orphans every --gc-interval (0: never). It logs
 loads, removals and refused requests to stderr, and shows a progress bar
 while loading when stderr is a terminal.`
@@ -41,9 +47,15 @@ type load struct{ name, file string }
 
 // runServe is `ndshm serve`.
 func runServe(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s]", serveAbout)
+	f := newFlags(e, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE]", serveAbout)
 	socket := f.String("socket", ndshm.DefaultSocket(), "listen on the unix socket `PATH`")
 	every := f.Duration("gc-interval", 2*time.Second, "remove orphans this often; 0 never")
+	var maxAnon int64
+	f.Func("max-anon", "refuse anonymous blocks larger than `SIZE` (64MiB, 2GiB; default: half the memory free at start)", func(v string) error {
+		n, err := parseSize(v)
+		maxAnon = int64(n)
+		return err
+	})
 	var loads []load
 	f.Func("load", "load `NAME=FILE.npy`, the .npy file FILE as the block NAME, before serving; repeatable", func(v string) error {
 		name, file, ok := strings.Cut(v, "=")
@@ -62,7 +74,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	bar := newBar(e.stderr)
 	logger := log.New(e.stderr, "", log.LstdFlags)
-	srv := &server.Server{Socket: *socket, GCInterval: *every, Logf: func(format string, args ...any) {
+	srv := &server.Server{Socket: *socket, GCInterval: *every, MaxAnon: maxAnon, Logf: func(format string, args ...any) {
 		bar.clear()
 		logger.Printf(format, args...)
 	}}
