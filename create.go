@@ -9,12 +9,13 @@ import (
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
-// An Option adjusts Create, CreateAnon, Open or OpenRaw. Each of them
+// An Option adjusts Create, CreateAnon, Open, OpenRaw, Stat or List. Each of them
 // documents the options it heeds and ignores the others.
 type Option func(*options)
 
 type options struct {
-	foreign    bool // Open, OpenRaw: map a block another user owns
+	foreign    bool          // Open, OpenRaw: map a block another user owns
+	usersAge   time.Duration // Stat, List: how old a scan for users may be
 	persistent bool
 	perm       fs.FileMode
 	kind       Kind

@@ -1,6 +1,7 @@
 package ndshm
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ndshm/ndshm/internal/sys"
@@ -37,17 +38,36 @@ func (i Info) Orphan() bool { return !i.Persistent && !i.Anonymous && !i.Creator
 
 // Stat describes the named block without mapping it, including the
 // processes that use it. It fails with ErrFormat for a file that is not
-// an ndshm block.
-func Stat(name string) (Info, error) {
+// an ndshm block. Of the options it heeds UsersWithin.
+func Stat(name string, opts ...Option) (Info, error) {
 	name, err := checkName("stat", name)
 	if err != nil {
 		return Info{}, err
 	}
 	info, err := stat(name)
 	if err == nil {
-		info.Users = sys.Users()[info.id]
+		info.Users = slices.Clone(users(opts)[info.id])
 	}
 	return info, err
+}
+
+// UsersWithin lets Stat and List take Info.Users from a search of /proc
+// that began up to d before the call, made for another caller in this
+// process, rather than a search of their own. A search costs milliseconds
+// of CPU, more with many processes and descriptors: a program that
+// answers many such calls (a server) bounds its cost with this. Without
+// it the users are as fresh as a search of the caller's own, but callers
+// that arrive while a search runs still share the next one, so at most
+// one runs at a time.
+func UsersWithin(d time.Duration) Option { return func(o *options) { o.usersAge = max(d, 0) } }
+
+// users searches /proc for users, as opts allow.
+func users(opts []Option) map[sys.FileID][]int {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return sys.SharedUsers.Users(o.usersAge)
 }
 
 // stat is Stat without the costly search for users.

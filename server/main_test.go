@@ -45,7 +45,7 @@ func serve(t *testing.T) string {
 // start runs srv.Serve in a goroutine and waits for its socket to
 // answer. stop cancels Serve and returns what it returned; it may be
 // called again.
-func start(t *testing.T, srv *server.Server) (stop func() error) {
+func start(t testing.TB, srv *server.Server) (stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

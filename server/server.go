@@ -49,7 +49,8 @@ type Server struct {
 	serving bool                    // Serve has been called
 	anonCap int64                   // MaxAnon resolved when Serve starts
 
-	peerOK func(uid int) bool // whom to talk to; nil means this process's uid (tests change it)
+	peerOK   func(uid int) bool // whom to talk to; nil means this process's uid (tests change it)
+	usersAge time.Duration      // how old users may be; 0 means usersMaxAge (tests change it)
 }
 
 // A keyed anonymous block lives in the server while its creator's

@@ -14,6 +14,7 @@ import (
 // open to those processes' pids, from one pass over /proc. Processes this
 // user may not inspect are missed, so the answer is a lower bound.
 func Users() map[FileID][]int {
+	scans.Add(1)
 	users := make(map[FileID][]int)
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
