@@ -19,13 +19,16 @@ import (
 const maxMessage = 64 << 10
 
 // DefaultSocket returns where `ndshm serve` listens unless told
-// otherwise: $XDG_RUNTIME_DIR/ndshm.sock, or /tmp/ndshm-UID.sock when
-// XDG_RUNTIME_DIR is not set.
+// otherwise: $XDG_RUNTIME_DIR/ndshm.sock, or /tmp/ndshm-UID/ndshm.sock
+// when XDG_RUNTIME_DIR is not set. Either way the socket is in a
+// directory that only its user may write to, which the server makes
+// (mode 0700) or checks: a socket's name in /tmp itself could be taken
+// by any user first, to keep the server from starting.
 func DefaultSocket() string {
 	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
 		return dir + "/ndshm.sock"
 	}
-	return "/tmp/ndshm-" + strconv.Itoa(os.Getuid()) + ".sock"
+	return "/tmp/ndshm-" + strconv.Itoa(os.Getuid()) + "/ndshm.sock"
 }
 
 // A Client is a connection to an ndshm server (`ndshm serve`, or a

@@ -318,9 +318,10 @@ class ServerError(Exception):
 
 
 def default_socket():
-    """Where `ndshm serve` listens unless told otherwise."""
+    """Where `ndshm serve` listens unless told otherwise: $XDG_RUNTIME_DIR/ndshm.sock, or
+    /tmp/ndshm-UID/ndshm.sock, in a directory only that user may write to (as Go's DefaultSocket)."""
     d = os.environ.get('XDG_RUNTIME_DIR')
-    return os.path.join(d, 'ndshm.sock') if d else '/tmp/ndshm-%d.sock' % os.getuid()
+    return os.path.join(d, 'ndshm.sock') if d else '/tmp/ndshm-%d/ndshm.sock' % os.getuid()
 
 
 def _descr(dtype):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -25,6 +26,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	path := s.Socket
 	if path == "" {
 		path = ndshm.DefaultSocket()
+	}
+	if path == ndshm.DefaultSocket() {
+		if err := privateDir(filepath.Dir(path)); err != nil {
+			return errors.Join(err, s.Close())
+		}
 	}
 	ln, err := listen(path)
 	if err != nil {
