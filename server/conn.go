@@ -26,11 +26,11 @@ func (s *Server) serveConn(c *conn) {
 	defer s.dropKeys(c)
 	uid, pid, err := sys.PeerCred(c.UnixConn)
 	if err != nil {
-		s.logf("refused a connection: %v", err)
+		s.logRefused("refused a connection: %v", err)
 		return
 	}
 	if !s.allowed(uid) {
-		s.logf("refused a connection from pid %d: uid %d is not ours", pid, uid)
+		s.logRefused("refused a connection from pid %d: uid %d is not ours", pid, uid)
 		return
 	}
 	c.pid = pid
@@ -41,7 +41,7 @@ func (s *Server) serveConn(c *conn) {
 			return // hung up, or the server is stopping
 		}
 		if !rep.OK {
-			s.logf("pid %d: %s", c.pid, rep.Error)
+			s.logRefused("pid %d: %s", c.pid, rep.Error)
 		}
 		err := s.send(c, rep, f)
 		if f != nil {

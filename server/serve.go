@@ -48,6 +48,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	ln.Close() // removes the socket file
 	conns.closeAll()
 	wg.Wait()
+	s.stopRefused()
 	return errors.Join(err, s.Close())
 }
 

@@ -33,7 +33,7 @@ var errClosed = errors.New("server is closed")
 type Server struct {
 	Socket     string                           // listening socket path; "" means ndshm.DefaultSocket()
 	GCInterval time.Duration                    // how often orphans are collected while serving; 0 = 2s default; <0 never
-	Logf       func(format string, args ...any) // optional event log: loads, gc removals, bad requests
+	Logf       func(format string, args ...any) // optional event log: loads, gc removals, refusals (at most 10 lines per 10s, then a count)
 
 	// MaxAnon bounds the size in bytes of one anonymous block a client
 	// may ask for: 0 means half the memory free when Serve starts (see
@@ -48,6 +48,7 @@ type Server struct {
 	closed  bool                    // Close has run
 	serving bool                    // Serve has been called
 	anonCap int64                   // MaxAnon resolved when Serve starts
+	refused refusals                // the rate limit of the log of refusals
 
 	peerOK   func(uid int) bool // whom to talk to; nil means this process's uid (tests change it)
 	usersAge time.Duration      // how old users may be; 0 means usersMaxAge (tests change it)

@@ -35,7 +35,8 @@ with no_space, and so is an anonymous block larger than --max-anon
 charged for the blocks it makes and would otherwise be killed.
 
 While serving it removes orphans every --gc-interval (0: never). It logs
-loads, removals and refused requests to stderr, and shows a progress bar
+loads, removals and refused requests to stderr (refusals at most 10 lines
+per 10s, then a count of the rest), and shows a progress bar
 while loading when stderr is a terminal.`
 
 func init() {
