@@ -15,7 +15,8 @@ Runs OP over the array of the block NAME in place: the array is split by
 rows (axis 0) between worker processes, this binary re-executed, each
 of which maps the block and transforms its own rows. With --out, the
 result goes to a new persistent block NAME2 of the same dtype, shape and
-order, and NAME is left as it was.
+order, and NAME is left as it was. NAME2 appears only once it is
+complete: if map fails or is killed, there is no NAME2.
 
 Ops: scale=A (x·A), offset=B (x+B), affine=A,B (A·x+B), sqrt (float
 dtypes), square, clip=LO,HI, fill=V. On int and uint arrays parameters
@@ -54,13 +55,19 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return pf.opErr(f, p.Map(ctx, b, pf.op))
 	}
-	dst, err := ndshm.Create(blockName(*out), b.Spec(), ndshm.Persistent())
+	// The result is filled while it has no name, and named only when
+	// complete: nobody sees it half done, and if we are killed meanwhile
+	// the kernel frees it with our descriptors and the workers'.
+	var mapErr error
+	dst, err := ndshm.Create(blockName(*out), b.Spec(), ndshm.Persistent(), ndshm.Init(func(dst *ndshm.Block) error {
+		mapErr = p.MapTo(ctx, b, dst, pf.op)
+		return mapErr
+	}))
+	if mapErr != nil {
+		return pf.opErr(f, mapErr)
+	}
 	if err != nil {
 		return err
-	}
-	if err := p.MapTo(ctx, b, dst, pf.op); err != nil {
-		remove(dst)
-		return pf.opErr(f, err)
 	}
 	return dst.Close()
 }
