@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"time"
 
 	"github.com/ndshm/ndshm"
@@ -46,7 +45,7 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, p, err := pf.open(pos[0])
+	b, p, err := pf.open(e, "map", pos[0])
 	if err != nil {
 		return err
 	}
@@ -81,7 +80,7 @@ type poolFlags struct {
 
 func (pf *poolFlags) register(f *cmdFlags, example string) {
 	f.StringVar(&pf.op, "op", "", "the op to run, `OP`, such as "+example)
-	f.IntVar(&pf.workers, "workers", 0, "the number `N` of worker processes (default: one per CPU)")
+	f.IntVar(&pf.workers, "workers", 0, "the number `N` of worker processes (default: one per CPU; at most 4 per CPU and one per row)")
 	f.DurationVar(&pf.timeout, "timeout", 0, "kill a worker whose part takes longer than `D` (default: no limit)")
 }
 
@@ -100,23 +99,17 @@ func (pf *poolFlags) check(f *cmdFlags) error {
 }
 
 // open opens the block name and starts the workers for it.
-func (pf *poolFlags) open(name string) (*ndshm.Block, *pool.Pool, error) {
+func (pf *poolFlags) open(e *env, cmd, name string) (*ndshm.Block, *pool.Pool, error) {
 	b, err := ndshm.Open(blockName(name))
 	if err != nil {
 		return nil, nil, formatHint(err)
 	}
-	p, err := workerPool(pf.workers, pool.TaskTimeout(pf.timeout))
+	p, err := blockPool(e, cmd, pf.workers, b, pool.TaskTimeout(pf.timeout))
 	if err != nil {
 		b.Close()
 		return nil, nil, err
 	}
 	return b, p, nil
-}
-
-// workerPool starts n workers: this binary in the pool-worker role.
-func workerPool(n int, opts ...pool.Option) (*pool.Pool, error) {
-	cmd := func() *exec.Cmd { return helper("pool-worker") }
-	return pool.New(n, append(opts, pool.Command(cmd))...)
 }
 
 // opErr makes an unknown op or bad parameters a usage error.

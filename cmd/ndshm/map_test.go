@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +148,32 @@ func TestBenchMap(t *testing.T) {
 	}
 	if _, _, err := ndshmRun(t, "bench", "map", "--size", "4"); !isUsage(err) {
 		t.Errorf("bench map --size 4: %v", err)
+	}
+}
+
+// TestWorkersCapped: --workers is capped at one worker per row and at
+// maxWorkersPerCPU per CPU, and the commands say so on stderr.
+func TestWorkersCapped(t *testing.T) {
+	cpus := runtime.GOMAXPROCS(0)
+	for _, tc := range []struct{ asked, rows, want int }{
+		{0, 1000, runtime.NumCPU()},
+		{2, 1000, 2},
+		{200, 4, 4},
+		{1000, 1000, maxWorkersPerCPU * cpus},
+		{3, 0, 1},
+	} {
+		if n, why := workerCount(tc.asked, tc.rows); n != min(tc.want, max(tc.rows, 1)) || (n != tc.asked) != (why != "") && tc.asked > 0 {
+			t.Errorf("workerCount(%d, %d) = %d, %q; want %d", tc.asked, tc.rows, n, why, tc.want)
+		}
+	}
+	name := newName(t)
+	makeBlock(t, name, ndshm.Spec{DType: ndshm.Float64, Shape: []int{4, 2}}, func(i int) float64 { return float64(i) })
+	out, errOut, err := ndshmRun(t, "reduce", name, "--op", "sum", "--workers", "200")
+	if err != nil || out != "28\n" || !strings.Contains(errOut, "4 worker processes, not 200: the array has 4 rows") {
+		t.Errorf("reduce --workers 200 on 4 rows: %v, stdout %q, stderr %q", err, out, errOut)
+	}
+	_, errOut, err = ndshmRun(t, "stats", name, "--workers", "200")
+	if err != nil || !strings.Contains(errOut, "not 200") {
+		t.Errorf("stats --workers 200 on 4 rows: %v, stderr %q", err, errOut)
 	}
 }

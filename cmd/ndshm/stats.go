@@ -27,7 +27,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "stats", "stats NAME [--json] [--workers N] [--dtype D --shape S [--order C|F]]", statsAbout)
 	var sf specFlags
 	sf.register(f, "a raw block")
-	workers := f.Int("workers", 0, "compute in `N` worker processes (default: in this process)")
+	workers := f.Int("workers", 0, "compute in `N` worker processes (default: in this process; at most 4 per CPU and one per row)")
 	asJSON := f.Bool("json", false, "print JSON (NaN and ±Inf as null)")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -43,7 +43,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	defer b.Close()
 	var s stats
 	if *workers > 0 {
-		s, err = poolStats(ctx, b, *workers)
+		s, err = poolStats(ctx, e, b, *workers)
 	} else {
 		s, err = blockStats(ctx, b)
 	}
@@ -121,8 +121,8 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 // poolStats has n worker processes summarize their own rows of b; one
 // reduction gives count, sum, min and max together.
-func poolStats(ctx context.Context, b *ndshm.Block, n int) (stats, error) {
-	p, err := workerPool(n)
+func poolStats(ctx context.Context, e *env, b *ndshm.Block, n int) (stats, error) {
+	p, err := blockPool(e, "stats", n, b)
 	if err != nil {
 		return stats{}, err
 	}
