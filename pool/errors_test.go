@@ -105,3 +105,23 @@ func TestClosed(t *testing.T) {
 		t.Errorf("a closed pool has workers %v", p.Pids())
 	}
 }
+
+// A block truncated under a worker's mapping faults when the worker
+// touches it: the call fails saying so, in the CLI's words, not as a nil
+// pointer dereference; in goroutine pools too.
+func TestTruncatedBlock(t *testing.T) {
+	for _, p := range []*pool.Pool{pool.Goroutines(1), newProcs(t, 1)} {
+		b, _ := ones(t, 1<<16)
+		if _, err := p.Reduce(context.Background(), b, "sum"); err != nil {
+			t.Fatal(err) // the worker maps the block, and keeps it mapped
+		}
+		if err := os.Truncate("/dev/shm/"+b.Name(), 0); err != nil {
+			t.Fatal(err)
+		}
+		_, err := p.Reduce(context.Background(), b, "sum")
+		if err == nil || !strings.Contains(err.Error(), "memory fault") ||
+			!strings.Contains(err.Error(), "did another process truncate the block?") || strings.Contains(err.Error(), "nil pointer") {
+			t.Errorf("%s: sum of a truncated block: %v", poolName(p), err)
+		}
+	}
+}
