@@ -24,28 +24,12 @@ type call struct {
 // the op, its parameters for this dtype, the blocks, and the partitions.
 // The caller holds p.mu.
 func (p *Pool) prepare(reduce bool, src, dst *ndshm.Block, op string) (*call, error) {
-	name, params, err := ParseOp(op)
-	if err != nil {
-		return nil, err
-	}
-	def, err := lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case reduce && !def.readOnly:
-		return nil, fmt.Errorf("%w for Reduce: %q writes the array (run it with Map)", ErrUnknownOp, name)
-	case !reduce && def.readOnly:
-		return nil, fmt.Errorf("%w for Map: %q is a reduction (run it with Reduce)", ErrUnknownOp, name)
-	}
 	spec := src.Spec()
-	c := &call{def: def, params: params, src: src, dst: dst, safe: def.readOnly || def.idempotent || dst != nil}
-	if c.impl, err = def.implFor(spec.DType); err != nil {
+	def, params, f, err := check(op, reduce, spec.DType)
+	if err != nil {
 		return nil, err
 	}
-	if err := def.validate(params, spec.DType); err != nil {
-		return nil, err
-	}
+	c := &call{def: def, params: params, impl: f, src: src, dst: dst, safe: def.readOnly || def.idempotent || dst != nil}
 	if err := c.refs(p); err != nil {
 		return nil, err
 	}
@@ -56,6 +40,41 @@ func (p *Pool) prepare(reduce bool, src, dst *ndshm.Block, op string) (*call, er
 		return nil, err
 	}
 	return c, nil
+}
+
+// Check checks, running nothing, what Reduce (reduce true) or Map and
+// MapTo check first: that op is well-formed and registered, that it is a
+// reduction for Reduce and writes for Map, that it runs on arrays of
+// dtype dt (an error wrapping ndshm.ErrDType if not), and that its
+// parameters suit it. A caller can check before it starts a pool.
+func Check(op string, reduce bool, dt ndshm.DType) error {
+	_, _, _, err := check(op, reduce, dt)
+	return err
+}
+
+func check(op string, reduce bool, dt ndshm.DType) (*opDef, Params, impl, error) {
+	name, params, err := ParseOp(op)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	def, err := lookup(name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	switch {
+	case reduce && !def.readOnly:
+		return nil, nil, nil, fmt.Errorf("%w for Reduce: %q writes the array (run it with Map)", ErrUnknownOp, name)
+	case !reduce && def.readOnly:
+		return nil, nil, nil, fmt.Errorf("%w for Map: %q is a reduction (run it with Reduce)", ErrUnknownOp, name)
+	}
+	f, err := def.implFor(dt)
+	if err == nil {
+		err = def.validate(params, dt)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return def, params, f, nil
 }
 
 // refs identifies the call's blocks and checks that a destination fits

@@ -24,7 +24,7 @@ func TestOpErrors(t *testing.T) {
 			text   string
 		}{
 			{f64, "sqr", false, pool.ErrUnknownOp, `unknown op "sqr" (known: affine, clip,`},
-			{i32, "sqrt", false, pool.ErrUnknownOp, `"sqrt" for dtype <i4 (it runs on f4, f8)`},
+			{i32, "sqrt", false, ndshm.ErrDType, `op sqrt does not apply to dtype <i4: it runs on f4, f8 in native byte order`},
 			{f64, "affine=2", false, pool.ErrParams, "affine takes 2 parameter(s), affine=a,b"},
 			{f64, "affine=2,x", false, pool.ErrParams, `parameter 2, "x", is not a number`},
 			{f64, "scale=1,2,3,4,5", false, pool.ErrParams, "5 parameters, at most 4"},

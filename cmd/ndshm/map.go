@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ndshm/ndshm"
@@ -45,7 +46,7 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, p, err := pf.open(e, "map", pos[0])
+	b, p, err := pf.open(e, f, pos[0], false)
 	if err != nil {
 		return err
 	}
@@ -98,13 +99,21 @@ func (pf *poolFlags) check(f *cmdFlags) error {
 	return nil
 }
 
-// open opens the block name and starts the workers for it.
-func (pf *poolFlags) open(e *env, cmd, name string) (*ndshm.Block, *pool.Pool, error) {
+// open opens the block name, checks that the op runs on its dtype, and
+// starts the workers for it.
+func (pf *poolFlags) open(e *env, f *cmdFlags, name string, reduce bool) (*ndshm.Block, *pool.Pool, error) {
 	b, err := ndshm.Open(blockName(name))
 	if err != nil {
 		return nil, nil, formatHint(err)
 	}
-	p, err := blockPool(e, cmd, pf.workers, b, pool.TaskTimeout(pf.timeout))
+	if err := pool.Check(pf.op, reduce, b.DType()); err != nil {
+		b.Close()
+		if errors.Is(err, ndshm.ErrDType) {
+			return nil, nil, fmt.Errorf("%s %s: %w", f.name, name, err)
+		}
+		return nil, nil, &usageError{err: fmt.Errorf("%s: --op: %w", f.name, err), usage: f.shortUsage}
+	}
+	p, err := blockPool(e, f.name, pf.workers, b, pool.TaskTimeout(pf.timeout))
 	if err != nil {
 		b.Close()
 		return nil, nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"runtime"
 	"slices"
 	"strings"
@@ -175,5 +176,29 @@ func TestWorkersCapped(t *testing.T) {
 	_, errOut, err = ndshmRun(t, "stats", name, "--workers", "200")
 	if err != nil || !strings.Contains(errOut, "not 200") {
 		t.Errorf("stats --workers 200 on 4 rows: %v, stderr %q", err, errOut)
+	}
+}
+
+// TestOpWrongDType: an op that does not run on the block's dtype is a
+// failure that names the block, the op and the dtype, and says what the
+// op runs on, not an unknown op with a usage (exit 2); and it starts no
+// workers.
+func TestOpWrongDType(t *testing.T) {
+	name := newName(t)
+	mustRun(t, "create", name, "--dtype", "c16", "--shape", "4")
+	for _, args := range [][]string{
+		{"reduce", name, "--op", "sum"},
+		{"map", name, "--op", "sqrt"},
+		{"stats", name, "--workers", "2"},
+	} {
+		_, _, err := ndshmRun(t, args...)
+		want := args[0] + " " + name + ": "
+		if err == nil || isUsage(err) || !errors.Is(err, ndshm.ErrDType) || !strings.HasPrefix(err.Error(), want) ||
+			!strings.Contains(err.Error(), "does not apply to dtype <c16: it runs on f4, f8") {
+			t.Errorf("ndshm %q: %v, want a failure starting %q that names the dtype", args, err, want)
+		}
+	}
+	if _, _, err := ndshmRun(t, "reduce", name, "--op", "bogus"); !isUsage(err) || !strings.HasPrefix(err.Error(), "reduce: --op: unknown op") {
+		t.Errorf("reduce --op bogus: %v, want a usage error", err)
 	}
 }

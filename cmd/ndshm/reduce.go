@@ -47,7 +47,7 @@ func runReduce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	name, params, _ := pool.ParseOp(pf.op)
-	b, p, err := pf.open(e, "reduce", pos[0])
+	b, p, err := pf.open(e, f, pos[0], true)
 	if err != nil {
 		return err
 	}

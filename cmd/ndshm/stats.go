@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/pool"
 )
 
 const statsAbout = `
@@ -122,6 +123,9 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 // poolStats has n worker processes summarize their own rows of b; one
 // reduction gives count, sum, min and max together.
 func poolStats(ctx context.Context, e *env, b *ndshm.Block, n int) (stats, error) {
+	if err := pool.Check("mean", true, b.DType()); err != nil {
+		return stats{}, fmt.Errorf("stats %s: --workers: %w; without --workers stats reads any bool, int, uint or float dtype", b.Name(), err)
+	}
 	p, err := blockPool(e, "stats", n, b)
 	if err != nil {
 		return stats{}, err
