@@ -84,10 +84,6 @@ func (c *call) refs(p *Pool) error {
 	if c.srcRef, err = p.ref(c.src); err != nil {
 		return fmt.Errorf("block %q: %w", c.src.Name(), err)
 	}
-	process := p.mode == modeProcess
-	if process && c.srcRef.raw {
-		return fmt.Errorf("block %q has no ndshm header: worker processes cannot open it (use a goroutine pool)", c.src.Name())
-	}
 	if c.dst == nil {
 		return nil
 	}
@@ -99,8 +95,6 @@ func (c *call) refs(p *Pool) error {
 		return fmt.Errorf("destination %v does not match source %v", c.dst.Spec(), c.src.Spec())
 	case c.srcRef.id == c.dstRef.id:
 		return errors.New("source and destination are the same block: use Map")
-	case process && c.dstRef.raw:
-		return fmt.Errorf("block %q has no ndshm header: worker processes cannot open it", c.dst.Name())
 	}
 	return nil
 }

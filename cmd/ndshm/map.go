@@ -24,7 +24,10 @@ must be whole numbers in range, and arithmetic wraps, as in NumPy.
 
 If a worker dies mid-task, idempotent ops (clip, fill) and --out redo its
 rows on a new worker; other in-place ops fail, naming the rows that may
-be partly transformed. Prints nothing.`
+be partly transformed. Prints nothing.
+
+A raw block (no ndshm header, such as Python's SharedMemory makes) is
+read as --dtype, --shape and --order describe it; workers are told so.`
 
 func init() {
 	commands["map"] = command{runMap, "transform a block's array in place, in parallel worker processes"}
@@ -32,7 +35,7 @@ func init() {
 
 // runMap is `ndshm map`.
 func runMap(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D]", mapAbout)
+	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D] [--dtype D --shape S [--order C|F]]", mapAbout)
 	var pf poolFlags
 	pf.register(f, "sqrt or affine=2,1")
 	out := f.String("out", "", "write the result to a new persistent block `NAME2` instead")
@@ -77,9 +80,11 @@ type poolFlags struct {
 	op      string
 	workers int
 	timeout time.Duration
+	spec    specFlags // of a raw block
 }
 
 func (pf *poolFlags) register(f *cmdFlags, example string) {
+	pf.spec.register(f, "a raw block")
 	f.StringVar(&pf.op, "op", "", "the op to run, `OP`, such as "+example)
 	f.IntVar(&pf.workers, "workers", 0, "the number `N` of worker processes (default: one per CPU; at most 4 per CPU and one per row)")
 	f.DurationVar(&pf.timeout, "timeout", 0, "kill a worker whose part takes longer than `D` (default: no limit)")
@@ -102,9 +107,9 @@ func (pf *poolFlags) check(f *cmdFlags) error {
 // open opens the block name, checks that the op runs on its dtype, and
 // starts the workers for it.
 func (pf *poolFlags) open(e *env, f *cmdFlags, name string, reduce bool) (*ndshm.Block, *pool.Pool, error) {
-	b, err := ndshm.Open(blockName(name))
+	b, err := openBlock(blockName(name), f, &pf.spec)
 	if err != nil {
-		return nil, nil, formatHint(err)
+		return nil, nil, err
 	}
 	if err := pool.Check(pf.op, reduce, b.DType()); err != nil {
 		b.Close()

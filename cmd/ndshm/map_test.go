@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -200,5 +203,34 @@ func TestOpWrongDType(t *testing.T) {
 	}
 	if _, _, err := ndshmRun(t, "reduce", name, "--op", "bogus"); !isUsage(err) || !strings.HasPrefix(err.Error(), "reduce: --op: unknown op") {
 		t.Errorf("reduce --op bogus: %v, want a usage error", err)
+	}
+}
+
+// TestPoolRawBlock: map, reduce and stats --workers read a raw block
+// (no ndshm header) as --dtype and --shape describe it, as the README
+// promises every command that reads a block does.
+func TestPoolRawBlock(t *testing.T) {
+	name := newName(t)
+	data := make([]byte, 8*12)
+	for i := range 12 {
+		binary.LittleEndian.PutUint64(data[8*i:], math.Float64bits(float64(i)))
+	}
+	if err := os.WriteFile("/dev/shm/"+name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	raw := []string{"--dtype", "f8", "--shape", "4,3", "--workers", "2"}
+	if got := mustRun(t, append([]string{"reduce", name, "--op", "sum"}, raw...)...); got != "66\n" {
+		t.Errorf("reduce of a raw block printed %q", got)
+	}
+	mustRun(t, append([]string{"map", name, "--op", "affine=2,1"}, raw...)...)
+	if got := mustRun(t, append([]string{"stats", name}, raw...)...); got != "count 12  sum 144  min 1  max 23  mean 12\n" {
+		t.Errorf("stats --workers of a raw block after map printed %q", got)
+	}
+	out := newName(t)
+	mustRun(t, append([]string{"map", name, "--op", "scale=2", "--out", out}, raw...)...)
+	for i, x := range values(t, out) {
+		if x != 4*float64(i)+2 {
+			t.Fatalf("map --out of a raw block: element %d is %v", i, x)
+		}
 	}
 }

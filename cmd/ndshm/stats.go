@@ -21,7 +21,8 @@ an empty array has sum 0 and min, max and mean NaN.
 JSON has no NaN or infinity, so those values are null there.
 
 --workers N splits the rows among N worker processes (as ndshm reduce
-does) for int, uint and float dtypes; each reads only its own rows.`
+does) for int, uint and float dtypes; each reads only its own rows, of
+a raw block too.`
 
 // runStats is `ndshm stats`.
 func runStats(ctx context.Context, e *env, args []string) error {
