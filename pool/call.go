@@ -108,8 +108,19 @@ func (c *call) check(s Stats, pt part) error {
 	if want := int64((pt.hi - pt.lo) * c.rowLen); s.Count != want {
 		return fmt.Errorf("%s counted %d elements of a partition of %d", c.def.name, s.Count, want)
 	}
-	if c.def.bins != nil && s.Count > 0 && len(s.Hist) != c.def.bins(c.params) {
-		return fmt.Errorf("%s returned %d bins, want %d", c.def.name, len(s.Hist), c.def.bins(c.params))
+	want := 0
+	if c.def.bins != nil {
+		want = c.def.bins(c.params)
+	}
+	if len(s.Hist) != want && (s.Count > 0 || len(s.Hist) > 0) { // no elements: perhaps no histogram
+		return fmt.Errorf("%s returned %d bins, want %d", c.def.name, len(s.Hist), want)
+	}
+	var binned uint64 // at most s.Count, so no sum of bins can wrap
+	for i, n := range s.Hist {
+		if n > uint64(s.Count)-binned {
+			return fmt.Errorf("%s put more elements in bins [0, %d] than the %d it counted", c.def.name, i, s.Count)
+		}
+		binned += n
 	}
 	return nil
 }

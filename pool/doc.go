@@ -154,6 +154,15 @@
 //	56 u64 reserved
 //	64 nbins × u64 histogram counts, then E bytes of UTF-8 error text
 //
+// Each side checks every field of every frame it gets against these
+// limits. A worker answers a task frame of the right size whose fields
+// break them (too many parameters, a nonzero unused one, a partition
+// outside the array, an unknown op or block, a histogram of more than
+// 4096 bins) with a failed result saying why, and serves on; any other
+// bad frame ends it, with the reason on standard error. The pool kills a
+// worker whose hello is not from its own pid, or whose result a built-in
+// op could not have given.
+//
 // The pool sends attach and detach frames whenever it likes and one task
 // at a time; the worker answers every task, in order, with one result,
 // and never sends anything else after its hello. It exits when it reads

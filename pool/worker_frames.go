@@ -46,9 +46,15 @@ func (w *worker) handle(b []byte, fds []int) error {
 		}
 		return err
 	case typeTask:
+		if err := checkHead(b, typeTask, taskSize, taskSize); err != nil {
+			return err // not a task we could answer
+		}
 		t, err := decodeTask(b)
 		if err != nil {
-			return err
+			// A task with fields out of bounds is still a task: say why
+			// it cannot run, in its result.
+			r := result{seq: le.Uint32(b[4:]), err: err.Error()}
+			return sys.SendPacket(workerFd, r.encode())
 		}
 		w.busy.Store(true)
 		r := w.run(&t)
@@ -110,6 +116,9 @@ func (w *worker) exec(t *task) (Stats, error) {
 		return Stats{}, err
 	}
 	var dst *ndshm.Block
+	if t.dst != 0 && t.dst == t.src {
+		return Stats{}, fmt.Errorf("task with block %d as its source and destination", t.src)
+	}
 	if t.dst != 0 {
 		if dst, err = w.block(t.dst); err != nil {
 			return Stats{}, err
