@@ -35,8 +35,16 @@ func (pr *proc) attach(ref *blockRef) (uint32, error) {
 			return 0, err
 		}
 	}
+	frame := encodeAttach(pr.nextID+1, ref.name)
+	if ref.raw {
+		// No header: the worker learns the array from the frame.
+		var err error
+		if frame, err = encodeAttachRaw(pr.nextID+1, ref.name, ref.spec); err != nil {
+			return 0, err
+		}
+	}
 	pr.nextID++
-	if err := pr.send(encodeAttach(pr.nextID, ref.name), ref.file); err != nil {
+	if err := pr.send(frame, ref.file); err != nil {
 		return 0, err
 	}
 	pr.blocks = append([]attachment{{id: ref.id, wid: pr.nextID, b: ref.b}}, pr.blocks...)

@@ -17,7 +17,8 @@ type blockRef struct {
 	file *os.File
 	name string
 	size int  // of its data
-	raw  bool // no ndshm header: worker processes cannot open it
+	raw  bool // no ndshm header: workers are told the spec
+	spec ndshm.Spec
 }
 
 // newBlockRef reopens b, failing with os.ErrClosed if b is closed.
@@ -32,7 +33,7 @@ func newBlockRef(b *ndshm.Block) (*blockRef, error) {
 		return nil, fmt.Errorf("fstat block: %w", err)
 	}
 	return &blockRef{b: b, id: st.ID, file: f, name: b.Name(), size: len(b.Bytes()),
-		raw: b.Info().Kind == ndshm.KindRaw}, nil
+		raw: b.Info().Kind == ndshm.KindRaw, spec: b.Spec()}, nil
 }
 
 // ref returns the pool's reference to b. Reopening a block costs more

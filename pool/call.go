@@ -24,28 +24,12 @@ type call struct {
 // the op, its parameters for this dtype, the blocks, and the partitions.
 // The caller holds p.mu.
 func (p *Pool) prepare(reduce bool, src, dst *ndshm.Block, op string) (*call, error) {
-	name, params, err := ParseOp(op)
-	if err != nil {
-		return nil, err
-	}
-	def, err := lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case reduce && !def.readOnly:
-		return nil, fmt.Errorf("%w for Reduce: %q writes the array (run it with Map)", ErrUnknownOp, name)
-	case !reduce && def.readOnly:
-		return nil, fmt.Errorf("%w for Map: %q is a reduction (run it with Reduce)", ErrUnknownOp, name)
-	}
 	spec := src.Spec()
-	c := &call{def: def, params: params, src: src, dst: dst, safe: def.readOnly || def.idempotent || dst != nil}
-	if c.impl, err = def.implFor(spec.DType); err != nil {
+	def, params, f, err := check(op, reduce, spec.DType)
+	if err != nil {
 		return nil, err
 	}
-	if err := def.validate(params, spec.DType); err != nil {
-		return nil, err
-	}
+	c := &call{def: def, params: params, impl: f, src: src, dst: dst, safe: def.readOnly || def.idempotent || dst != nil}
 	if err := c.refs(p); err != nil {
 		return nil, err
 	}
@@ -58,16 +42,47 @@ func (p *Pool) prepare(reduce bool, src, dst *ndshm.Block, op string) (*call, er
 	return c, nil
 }
 
+// Check checks, running nothing, what Reduce (reduce true) or Map and
+// MapTo check first: that op is well-formed and registered, that it is a
+// reduction for Reduce and writes for Map, that it runs on arrays of
+// dtype dt (an error wrapping ndshm.ErrDType if not), and that its
+// parameters suit it. A caller can check before it starts a pool.
+func Check(op string, reduce bool, dt ndshm.DType) error {
+	_, _, _, err := check(op, reduce, dt)
+	return err
+}
+
+func check(op string, reduce bool, dt ndshm.DType) (*opDef, Params, impl, error) {
+	name, params, err := ParseOp(op)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	def, err := lookup(name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	switch {
+	case reduce && !def.readOnly:
+		return nil, nil, nil, fmt.Errorf("%w for Reduce: %q writes the array (run it with Map)", ErrUnknownOp, name)
+	case !reduce && def.readOnly:
+		return nil, nil, nil, fmt.Errorf("%w for Map: %q is a reduction (run it with Reduce)", ErrUnknownOp, name)
+	}
+	f, err := def.implFor(dt)
+	if err == nil {
+		err = def.validate(params, dt)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return def, params, f, nil
+}
+
 // refs identifies the call's blocks and checks that a destination fits
 // its source and is another file.
 func (c *call) refs(p *Pool) error {
 	var err error
 	if c.srcRef, err = p.ref(c.src); err != nil {
 		return fmt.Errorf("block %q: %w", c.src.Name(), err)
-	}
-	process := p.mode == modeProcess
-	if process && c.srcRef.raw {
-		return fmt.Errorf("block %q has no ndshm header: worker processes cannot open it (use a goroutine pool)", c.src.Name())
 	}
 	if c.dst == nil {
 		return nil
@@ -80,8 +95,6 @@ func (c *call) refs(p *Pool) error {
 		return fmt.Errorf("destination %v does not match source %v", c.dst.Spec(), c.src.Spec())
 	case c.srcRef.id == c.dstRef.id:
 		return errors.New("source and destination are the same block: use Map")
-	case process && c.dstRef.raw:
-		return fmt.Errorf("block %q has no ndshm header: worker processes cannot open it", c.dst.Name())
 	}
 	return nil
 }
@@ -95,8 +108,19 @@ func (c *call) check(s Stats, pt part) error {
 	if want := int64((pt.hi - pt.lo) * c.rowLen); s.Count != want {
 		return fmt.Errorf("%s counted %d elements of a partition of %d", c.def.name, s.Count, want)
 	}
-	if c.def.bins != nil && s.Count > 0 && len(s.Hist) != c.def.bins(c.params) {
-		return fmt.Errorf("%s returned %d bins, want %d", c.def.name, len(s.Hist), c.def.bins(c.params))
+	want := 0
+	if c.def.bins != nil {
+		want = c.def.bins(c.params)
+	}
+	if len(s.Hist) != want && (s.Count > 0 || len(s.Hist) > 0) { // no elements: perhaps no histogram
+		return fmt.Errorf("%s returned %d bins, want %d", c.def.name, len(s.Hist), want)
+	}
+	var binned uint64 // at most s.Count, so no sum of bins can wrap
+	for i, n := range s.Hist {
+		if n > uint64(s.Count)-binned {
+			return fmt.Errorf("%s put more elements in bins [0, %d] than the %d it counted", c.def.name, i, s.Count)
+		}
+		binned += n
 	}
 	return nil
 }

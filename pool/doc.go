@@ -90,6 +90,26 @@
 //	4  u32 block id: nonzero, new for this worker
 //	8  L bytes, the block's name, for messages only: the descriptor is the block
 //
+// Raw attach, pool to worker, 16+8·N+D+L bytes ('<BBHIBBBBI', N '<q's,
+// then the dtype and the name), with exactly one descriptor attached, open
+// on a block with no ndshm header (such as Python's SharedMemory makes):
+// the array starts at byte 0 of the file, and the frame says what it is.
+// The worker checks that the file holds it, maps it and closes the
+// descriptor:
+//
+//	0  u8  version, 1
+//	1  u8  'B'
+//	2  u16 L, the block's name length, 0 to 255
+//	4  u32 block id: nonzero, new for this worker
+//	8  u8  D, the dtype's length, 1 to 16
+//	9  u8  N, the number of dimensions, 0 to 32
+//	10 u8  order: 0 C, 1 Fortran
+//	11 u8  reserved
+//	12 u32 reserved
+//	16 N × i64 the shape, each at least 0
+//	16+8·N D bytes, the dtype as NumPy's dtype.str spells it ("<f8")
+//	then L bytes, the block's name, for messages only
+//
 // Detach, pool to worker, 8 bytes ('<BBHI'): the worker unmaps the block.
 //
 //	0  u8  version, 1
@@ -133,6 +153,15 @@
 //	52 u32 E, the error text's length, at most 4096
 //	56 u64 reserved
 //	64 nbins × u64 histogram counts, then E bytes of UTF-8 error text
+//
+// Each side checks every field of every frame it gets against these
+// limits. A worker answers a task frame of the right size whose fields
+// break them (too many parameters, a nonzero unused one, a partition
+// outside the array, an unknown op or block, a histogram of more than
+// 4096 bins) with a failed result saying why, and serves on; any other
+// bad frame ends it, with the reason on standard error. The pool kills a
+// worker whose hello is not from its own pid, or whose result a built-in
+// op could not have given.
 //
 // The pool sends attach and detach frames whenever it likes and one task
 // at a time; the worker answers every task, in order, with one result,

@@ -7,9 +7,9 @@ import (
 
 // Errors that callers can test with errors.Is.
 var (
-	// ErrUnknownOp means no op of that name is registered, none for the
-	// array's dtype, or none for the call: Map refuses reductions and
-	// Reduce refuses ops that write.
+	// ErrUnknownOp means no op of that name is registered, or none for the
+	// call: Map refuses reductions and Reduce refuses ops that write. An
+	// op that exists but not for the array's dtype is an ndshm.ErrDType.
 	ErrUnknownOp = errors.New("unknown op")
 
 	// ErrParams means an op string is malformed, or its parameters are

@@ -24,7 +24,7 @@ func TestOpErrors(t *testing.T) {
 			text   string
 		}{
 			{f64, "sqr", false, pool.ErrUnknownOp, `unknown op "sqr" (known: affine, clip,`},
-			{i32, "sqrt", false, pool.ErrUnknownOp, `"sqrt" for dtype <i4 (it runs on f4, f8)`},
+			{i32, "sqrt", false, ndshm.ErrDType, `op sqrt does not apply to dtype <i4: it runs on f4, f8 in native byte order`},
 			{f64, "affine=2", false, pool.ErrParams, "affine takes 2 parameter(s), affine=a,b"},
 			{f64, "affine=2,x", false, pool.ErrParams, `parameter 2, "x", is not a number`},
 			{f64, "scale=1,2,3,4,5", false, pool.ErrParams, "5 parameters, at most 4"},
@@ -103,5 +103,25 @@ func TestClosed(t *testing.T) {
 	}
 	if p.Pids() != nil {
 		t.Errorf("a closed pool has workers %v", p.Pids())
+	}
+}
+
+// A block truncated under a worker's mapping faults when the worker
+// touches it: the call fails saying so, in the CLI's words, not as a nil
+// pointer dereference; in goroutine pools too.
+func TestTruncatedBlock(t *testing.T) {
+	for _, p := range []*pool.Pool{pool.Goroutines(1), newProcs(t, 1)} {
+		b, _ := ones(t, 1<<16)
+		if _, err := p.Reduce(context.Background(), b, "sum"); err != nil {
+			t.Fatal(err) // the worker maps the block, and keeps it mapped
+		}
+		if err := os.Truncate("/dev/shm/"+b.Name(), 0); err != nil {
+			t.Fatal(err)
+		}
+		_, err := p.Reduce(context.Background(), b, "sum")
+		if err == nil || !strings.Contains(err.Error(), "memory fault") ||
+			!strings.Contains(err.Error(), "did another process truncate the block?") || strings.Contains(err.Error(), "nil pointer") {
+			t.Errorf("%s: sum of a truncated block: %v", poolName(p), err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/fault"
 )
 
 // execute runs f over rows [lo, hi) of src (and dst), after checking the
@@ -31,7 +32,9 @@ func execute(f impl, src, dst *ndshm.Block, lo, hi int, p Params) (s Stats, err 
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v%s", r, panicSite())
+			if err = fault.Of(r); err == nil {
+				err = fmt.Errorf("panic: %v%s", r, panicSite())
+			}
 		}
 	}()
 	start := time.Now()

@@ -75,6 +75,9 @@ func decodeTask(b []byte) (task, error) {
 	}
 	for i := range t.params {
 		t.params[i] = math.Float64frombits(le.Uint64(b[32+8*i:]))
+		if i >= t.n && le.Uint64(b[32+8*i:]) != 0 {
+			return task{}, fmt.Errorf("%w: task with %d params and parameter %d not zero", errFrame, t.n, i+1)
+		}
 	}
 	t.op = string(b[64 : 64+nameLen])
 	for _, c := range b[64+nameLen : taskSize] {
@@ -116,5 +119,8 @@ func decodeHello(b []byte) (pid int, err error) {
 	if err := checkHead(b, typeHello, helloSize, helloSize); err != nil {
 		return 0, err
 	}
-	return int(le.Uint32(b[4:])), nil
+	if pid = int(le.Uint32(b[4:])); pid == 0 || le.Uint16(b[2:]) != 0 {
+		return 0, fmt.Errorf("%w: hello from pid %d, reserved bytes % x", errFrame, pid, b[2:4])
+	}
+	return pid, nil
 }

@@ -122,5 +122,8 @@ func decodeDetach(b []byte) (uint32, error) {
 	if err := checkHead(b, typeDetach, detachSize, detachSize); err != nil {
 		return 0, err
 	}
-	return le.Uint32(b[4:]), nil
+	if id := le.Uint32(b[4:]); id != 0 && le.Uint16(b[2:]) == 0 {
+		return id, nil
+	}
+	return 0, fmt.Errorf("%w: detach of block %d, reserved bytes % x", errFrame, le.Uint32(b[4:]), b[2:4])
 }

@@ -148,8 +148,16 @@ func (d *opDef) implFor(dt ndshm.DType) (impl, error) {
 		have = append(have, k.String())
 	}
 	slices.Sort(have)
-	return nil, fmt.Errorf("%w %q for dtype %s (it runs on %s)", ErrUnknownOp, d.name, dt, strings.Join(have, ", "))
+	return nil, dtypeError(fmt.Sprintf("op %s does not apply to dtype %s: it runs on %s in native byte order (convert the array first, e.g. with numpy's astype)",
+		d.name, dt, strings.Join(have, ", ")))
 }
+
+// A dtypeError is an op that exists but not for the array's dtype: an
+// ndshm.ErrDType, not a mistake in the op string.
+type dtypeError string
+
+func (e dtypeError) Error() string        { return string(e) }
+func (e dtypeError) Is(target error) bool { return target == ndshm.ErrDType }
 
 // validate checks the op's parameters for an array of dtype dt, in the
 // calling process, before any partition runs.

@@ -83,7 +83,12 @@ func (p *Pool) start() (*proc, error) {
 // hello waits for the worker's first frame.
 func (pr *proc) hello() error {
 	err := pr.await(context.Background(), helloWait, func(b []byte) error {
-		_, err := decodeHello(b)
+		pid, err := decodeHello(b)
+		if err == nil && pid != pr.pid {
+			// The protocol wants the process the pool started and
+			// watches, not a child of it: that one it could not kill.
+			err = fmt.Errorf("%w: hello from pid %d (the program must exec, not fork)", errFrame, pid)
+		}
 		return err
 	})
 	if errors.Is(err, ErrTimeout) {

@@ -50,7 +50,7 @@ func Serve() error {
 	if err := sys.SendPacket(workerFd, hello[:]); err != nil {
 		return err
 	}
-	buf := make([]byte, 1024) // the largest frame a pool sends is an attach, 263 bytes
+	buf := make([]byte, 1024) // the largest frame a pool sends is a raw attach, 543 bytes
 	for {
 		n, fds, err := recv(buf)
 		if err != nil {

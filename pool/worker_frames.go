@@ -23,7 +23,7 @@ func (w *worker) handle(b []byte, fds []int) error {
 	if len(b) < 2 {
 		return fmt.Errorf("%w: %d bytes", errFrame, len(b))
 	}
-	if b[1] != typeAttach && len(files) > 0 {
+	if b[1] != typeAttach && b[1] != typeAttachRaw && len(files) > 0 {
 		return fmt.Errorf("%w: %q frame with %d descriptors", errFrame, b[1], len(files))
 	}
 	switch b[1] {
@@ -32,7 +32,13 @@ func (w *worker) handle(b []byte, fds []int) error {
 		if err != nil || len(files) != 1 {
 			return fmt.Errorf("%w: attach with %d descriptors (%v)", errFrame, len(files), err)
 		}
-		return w.attach(id, name, files[0])
+		return w.attach(id, name, files[0], nil)
+	case typeAttachRaw:
+		id, name, s, err := decodeAttachRaw(b)
+		if err != nil || len(files) != 1 {
+			return fmt.Errorf("%w: raw attach with %d descriptors (%v)", errFrame, len(files), err)
+		}
+		return w.attach(id, name, files[0], &s)
 	case typeDetach:
 		id, err := decodeDetach(b)
 		if err == nil {
@@ -40,9 +46,15 @@ func (w *worker) handle(b []byte, fds []int) error {
 		}
 		return err
 	case typeTask:
+		if err := checkHead(b, typeTask, taskSize, taskSize); err != nil {
+			return err // not a task we could answer
+		}
 		t, err := decodeTask(b)
 		if err != nil {
-			return err
+			// A task with fields out of bounds is still a task: say why
+			// it cannot run, in its result.
+			r := result{seq: le.Uint32(b[4:]), err: err.Error()}
+			return sys.SendPacket(workerFd, r.encode())
 		}
 		w.busy.Store(true)
 		r := w.run(&t)
@@ -52,13 +64,20 @@ func (w *worker) handle(b []byte, fds []int) error {
 	return fmt.Errorf("%w: unknown type %q", errFrame, b[1])
 }
 
-// attach maps the block open as f under id. A block that will not open
-// is remembered as such: tasks on it fail with the reason.
-func (w *worker) attach(id uint32, name string, f *os.File) error {
+// attach maps the block open as f under id: as its header says, or raw
+// as s says. A block that will not open is remembered as such: tasks on
+// it fail with the reason.
+func (w *worker) attach(id uint32, name string, f *os.File, s *ndshm.Spec) error {
 	if w.blocks[id] != nil || w.broken[id] != nil {
 		return fmt.Errorf("%w: block id %d attached twice", errFrame, id)
 	}
-	b, err := ndshm.OpenFile(f)
+	var b *ndshm.Block
+	var err error
+	if s != nil {
+		b, err = ndshm.OpenFileRaw(f, *s)
+	} else {
+		b, err = ndshm.OpenFile(f)
+	}
 	if err != nil {
 		w.broken[id] = fmt.Errorf("block %q: %w", name, err)
 		return nil
@@ -97,6 +116,9 @@ func (w *worker) exec(t *task) (Stats, error) {
 		return Stats{}, err
 	}
 	var dst *ndshm.Block
+	if t.dst != 0 && t.dst == t.src {
+		return Stats{}, fmt.Errorf("task with block %d as its source and destination", t.src)
+	}
 	if t.dst != 0 {
 		if dst, err = w.block(t.dst); err != nil {
 			return Stats{}, err

@@ -15,6 +15,10 @@ import (
 
 // testRoles are what a re-executed test binary can be asked to do.
 var testRoles = map[string]func(args []string) int{
+	// ndshm runs the command line args, as the installed command would.
+	"ndshm": func(args []string) int {
+		return report(run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr), os.Stderr)
+	},
 	// create makes the block args[0], persistent if args[1] is "persistent",
 	// and exits without closing it: a creator that died.
 	"create": func(args []string) int {

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"os/exec"
+	"fmt"
 	"time"
 
 	"github.com/ndshm/ndshm"
@@ -15,7 +15,8 @@ Runs OP over the array of the block NAME in place: the array is split by
 rows (axis 0) between worker processes, this binary re-executed, each
 of which maps the block and transforms its own rows. With --out, the
 result goes to a new persistent block NAME2 of the same dtype, shape and
-order, and NAME is left as it was.
+order, and NAME is left as it was. NAME2 appears only once it is
+complete: if map fails or is killed, there is no NAME2.
 
 Ops: scale=A (x·A), offset=B (x+B), affine=A,B (A·x+B), sqrt (float
 dtypes), square, clip=LO,HI, fill=V. On int and uint arrays parameters
@@ -23,7 +24,10 @@ must be whole numbers in range, and arithmetic wraps, as in NumPy.
 
 If a worker dies mid-task, idempotent ops (clip, fill) and --out redo its
 rows on a new worker; other in-place ops fail, naming the rows that may
-be partly transformed. Prints nothing.`
+be partly transformed. Prints nothing.
+
+A raw block (no ndshm header, such as Python's SharedMemory makes) is
+read as --dtype, --shape and --order describe it; workers are told so.`
 
 func init() {
 	commands["map"] = command{runMap, "transform a block's array in place, in parallel worker processes"}
@@ -31,7 +35,7 @@ func init() {
 
 // runMap is `ndshm map`.
 func runMap(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D]", mapAbout)
+	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D] [--dtype D --shape S [--order C|F]]", mapAbout)
 	var pf poolFlags
 	pf.register(f, "sqrt or affine=2,1")
 	out := f.String("out", "", "write the result to a new persistent block `NAME2` instead")
@@ -45,7 +49,7 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, p, err := pf.open(pos[0])
+	b, p, err := pf.open(e, f, pos[0], false)
 	if err != nil {
 		return err
 	}
@@ -54,13 +58,19 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return pf.opErr(f, p.Map(ctx, b, pf.op))
 	}
-	dst, err := ndshm.Create(blockName(*out), b.Spec(), ndshm.Persistent())
+	// The result is filled while it has no name, and named only when
+	// complete: nobody sees it half done, and if we are killed meanwhile
+	// the kernel frees it with our descriptors and the workers'.
+	var mapErr error
+	dst, err := ndshm.Create(blockName(*out), b.Spec(), ndshm.Persistent(), ndshm.Init(func(dst *ndshm.Block) error {
+		mapErr = p.MapTo(ctx, b, dst, pf.op)
+		return mapErr
+	}))
+	if mapErr != nil {
+		return pf.opErr(f, mapErr)
+	}
 	if err != nil {
 		return err
-	}
-	if err := p.MapTo(ctx, b, dst, pf.op); err != nil {
-		remove(dst)
-		return pf.opErr(f, err)
 	}
 	return dst.Close()
 }
@@ -70,14 +80,14 @@ type poolFlags struct {
 	op      string
 	workers int
 	timeout time.Duration
-	foreign bool
+	spec    specFlags // of a raw block, and --allow-foreign
 }
 
 func (pf *poolFlags) register(f *cmdFlags, example string) {
+	pf.spec.registerRead(f)
 	f.StringVar(&pf.op, "op", "", "the op to run, `OP`, such as "+example)
-	f.IntVar(&pf.workers, "workers", 0, "the number `N` of worker processes (default: one per CPU)")
+	f.IntVar(&pf.workers, "workers", 0, "the number `N` of worker processes (default: one per CPU; at most 4 per CPU and one per row)")
 	f.DurationVar(&pf.timeout, "timeout", 0, "kill a worker whose part takes longer than `D` (default: no limit)")
-	f.BoolVar(&pf.foreign, "allow-foreign", false, foreignUsage)
 }
 
 // check checks the op's syntax before any block is opened.
@@ -94,24 +104,26 @@ func (pf *poolFlags) check(f *cmdFlags) error {
 	return nil
 }
 
-// open opens the block name and starts the workers for it.
-func (pf *poolFlags) open(name string) (*ndshm.Block, *pool.Pool, error) {
-	b, err := ndshm.Open(blockName(name), openOpts(pf.foreign)...)
+// open opens the block name, checks that the op runs on its dtype, and
+// starts the workers for it.
+func (pf *poolFlags) open(e *env, f *cmdFlags, name string, reduce bool) (*ndshm.Block, *pool.Pool, error) {
+	b, err := openBlock(blockName(name), f, &pf.spec)
 	if err != nil {
-		return nil, nil, formatHint(err)
+		return nil, nil, err
 	}
-	p, err := workerPool(pf.workers, pool.TaskTimeout(pf.timeout))
+	if err := pool.Check(pf.op, reduce, b.DType()); err != nil {
+		b.Close()
+		if errors.Is(err, ndshm.ErrDType) {
+			return nil, nil, fmt.Errorf("%s %s: %w", f.name, name, err)
+		}
+		return nil, nil, &usageError{err: fmt.Errorf("%s: --op: %w", f.name, err), usage: f.shortUsage}
+	}
+	p, err := blockPool(e, f.name, pf.workers, b, pool.TaskTimeout(pf.timeout))
 	if err != nil {
 		b.Close()
 		return nil, nil, err
 	}
 	return b, p, nil
-}
-
-// workerPool starts n workers: this binary in the pool-worker role.
-func workerPool(n int, opts ...pool.Option) (*pool.Pool, error) {
-	cmd := func() *exec.Cmd { return helper("pool-worker") }
-	return pool.New(n, append(opts, pool.Command(cmd))...)
 }
 
 // opErr makes an unknown op or bad parameters a usage error.

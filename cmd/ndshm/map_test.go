@@ -1,7 +1,12 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -96,7 +101,6 @@ func TestMapUsageErrors(t *testing.T) {
 		{[]string{"map", "--op", "sqrt"}, "missing NAME"},
 		{[]string{"map", name, "--op", "affine=1,"}, "is not a number"},
 		{[]string{"map", name, "--op", "sqr"}, `unknown op "sqr"`},
-		{[]string{"map", name, "--op", "sqrt"}, `"sqrt" for dtype <i4`},
 		{[]string{"map", name, "--op", "scale=0.5"}, "not a whole number"},
 		{[]string{"map", name, "--op", "sum"}, "is a reduction"},
 		{[]string{"reduce", name, "--op", "fill=1"}, "writes the array"},
@@ -147,5 +151,85 @@ func TestBenchMap(t *testing.T) {
 	}
 	if _, _, err := ndshmRun(t, "bench", "map", "--size", "4"); !isUsage(err) {
 		t.Errorf("bench map --size 4: %v", err)
+	}
+}
+
+// TestWorkersCapped: --workers is capped at one worker per row and at
+// maxWorkersPerCPU per CPU, and the commands say so on stderr.
+func TestWorkersCapped(t *testing.T) {
+	cpus := runtime.GOMAXPROCS(0)
+	for _, tc := range []struct{ asked, rows, want int }{
+		{0, 1000, runtime.NumCPU()},
+		{2, 1000, 2},
+		{200, 4, 4},
+		{1000, 1000, maxWorkersPerCPU * cpus},
+		{3, 0, 1},
+	} {
+		if n, why := workerCount(tc.asked, tc.rows); n != min(tc.want, max(tc.rows, 1)) || (n != tc.asked) != (why != "") && tc.asked > 0 {
+			t.Errorf("workerCount(%d, %d) = %d, %q; want %d", tc.asked, tc.rows, n, why, tc.want)
+		}
+	}
+	name := newName(t)
+	makeBlock(t, name, ndshm.Spec{DType: ndshm.Float64, Shape: []int{4, 2}}, func(i int) float64 { return float64(i) })
+	out, errOut, err := ndshmRun(t, "reduce", name, "--op", "sum", "--workers", "200")
+	if err != nil || out != "28\n" || !strings.Contains(errOut, "4 worker processes, not 200: the array has 4 rows") {
+		t.Errorf("reduce --workers 200 on 4 rows: %v, stdout %q, stderr %q", err, out, errOut)
+	}
+	_, errOut, err = ndshmRun(t, "stats", name, "--workers", "200")
+	if err != nil || !strings.Contains(errOut, "not 200") {
+		t.Errorf("stats --workers 200 on 4 rows: %v, stderr %q", err, errOut)
+	}
+}
+
+// TestOpWrongDType: an op that does not run on the block's dtype is a
+// failure that names the block, the op and the dtype, and says what the
+// op runs on, not an unknown op with a usage (exit 2); and it starts no
+// workers.
+func TestOpWrongDType(t *testing.T) {
+	name := newName(t)
+	mustRun(t, "create", name, "--dtype", "c16", "--shape", "4")
+	for _, args := range [][]string{
+		{"reduce", name, "--op", "sum"},
+		{"map", name, "--op", "sqrt"},
+		{"stats", name, "--workers", "2"},
+	} {
+		_, _, err := ndshmRun(t, args...)
+		want := args[0] + " " + name + ": "
+		if err == nil || isUsage(err) || !errors.Is(err, ndshm.ErrDType) || !strings.HasPrefix(err.Error(), want) ||
+			!strings.Contains(err.Error(), "does not apply to dtype <c16: it runs on f4, f8") {
+			t.Errorf("ndshm %q: %v, want a failure starting %q that names the dtype", args, err, want)
+		}
+	}
+	if _, _, err := ndshmRun(t, "reduce", name, "--op", "bogus"); !isUsage(err) || !strings.HasPrefix(err.Error(), "reduce: --op: unknown op") {
+		t.Errorf("reduce --op bogus: %v, want a usage error", err)
+	}
+}
+
+// TestPoolRawBlock: map, reduce and stats --workers read a raw block
+// (no ndshm header) as --dtype and --shape describe it, as the README
+// promises every command that reads a block does.
+func TestPoolRawBlock(t *testing.T) {
+	name := newName(t)
+	data := make([]byte, 8*12)
+	for i := range 12 {
+		binary.LittleEndian.PutUint64(data[8*i:], math.Float64bits(float64(i)))
+	}
+	if err := os.WriteFile("/dev/shm/"+name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	raw := []string{"--dtype", "f8", "--shape", "4,3", "--workers", "2"}
+	if got := mustRun(t, append([]string{"reduce", name, "--op", "sum"}, raw...)...); got != "66\n" {
+		t.Errorf("reduce of a raw block printed %q", got)
+	}
+	mustRun(t, append([]string{"map", name, "--op", "affine=2,1"}, raw...)...)
+	if got := mustRun(t, append([]string{"stats", name}, raw...)...); got != "count 12  sum 144  min 1  max 23  mean 12\n" {
+		t.Errorf("stats --workers of a raw block after map printed %q", got)
+	}
+	out := newName(t)
+	mustRun(t, append([]string{"map", name, "--op", "scale=2", "--out", out}, raw...)...)
+	for i, x := range values(t, out) {
+		if x != 4*float64(i)+2 {
+			t.Fatalf("map --out of a raw block: element %d is %v", i, x)
+		}
 	}
 }

@@ -24,7 +24,10 @@ An empty array has sum 0 and min, max and mean NaN.
 
 --json prints {"name", "dtype", "op", "count", "value"}, or for a
 histogram {"name", "dtype", "op", "count", "edges", "bins"}, NaN and
-infinities as null.`
+infinities as null.
+
+A raw block (no ndshm header, such as Python's SharedMemory makes) is
+read as --dtype, --shape and --order describe it.`
 
 func init() {
 	commands["reduce"] = command{runReduce, "sum, min, max, mean, count or histogram of a block, in parallel worker processes"}
@@ -32,7 +35,7 @@ func init() {
 
 // runReduce is `ndshm reduce`.
 func runReduce(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "reduce", "reduce NAME --op sum|min|max|mean|count|histogram=BINS,LO,HI [--workers N] [--json]", reduceAbout)
+	f := newFlags(e, "reduce", "reduce NAME --op sum|min|max|mean|count|histogram=BINS,LO,HI [--workers N] [--json] [--dtype D --shape S [--order C|F]]", reduceAbout)
 	var pf poolFlags
 	pf.register(f, "sum or histogram=10,0,1")
 	asJSON := f.Bool("json", false, "print JSON")
@@ -47,7 +50,7 @@ func runReduce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	name, params, _ := pool.ParseOp(pf.op)
-	b, p, err := pf.open(pos[0])
+	b, p, err := pf.open(e, f, pos[0], true)
 	if err != nil {
 		return err
 	}

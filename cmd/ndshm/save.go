@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 
 	"github.com/ndshm/ndshm"
 )
@@ -14,7 +15,8 @@ import (
 const saveAbout = `
 Writes the block NAME to FILE as a .npy file, which np.load reads back
 bit-identical; FILE "-" is standard output. FILE must not exist, unless
---force, which overwrites it. If the write fails, FILE is removed.`
+--force, which overwrites it; a symbolic link is never followed, even
+with --force. If the write fails, FILE is removed.`
 
 // runSave is `ndshm save`.
 func runSave(ctx context.Context, e *env, args []string) error {
@@ -50,13 +52,19 @@ func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool) erro
 			return fmt.Errorf("save: %s is the block %s itself", path, b.Name())
 		}
 	}
+	// O_EXCL refuses a symbolic link at path; with --force O_NOFOLLOW
+	// does, so that a link someone planted in a shared directory never
+	// makes us truncate and write its target.
 	mode := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if force {
-		mode = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		mode = os.O_WRONLY | os.O_CREATE | os.O_TRUNC | syscall.O_NOFOLLOW
 	}
 	out, err := os.OpenFile(path, mode, 0o666)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("save: %s exists (--force overwrites it)", path)
+	}
+	if errors.Is(err, syscall.ELOOP) {
+		return fmt.Errorf("save: %s is a symbolic link: save writes no file through a link (remove it, or name the file it points to)", path)
 	}
 	if err != nil {
 		return err

@@ -135,3 +135,30 @@ func TestLoadBad(t *testing.T) {
 		t.Errorf("load of a missing file: %v", err)
 	}
 }
+
+// TestSaveSymlink: save never writes through a symbolic link at FILE,
+// even with --force: the link's target stays as it was.
+func TestSaveSymlink(t *testing.T) {
+	name := newName(t)
+	mustRun(t, "create", name, "--dtype", "u1", "--shape", "4")
+	dir := t.TempDir()
+	target, link := filepath.Join(dir, "victim"), filepath.Join(dir, "x.npy")
+	if err := os.WriteFile(target, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"save", name, link}, {"save", "--force", name, link}} {
+		_, _, err := ndshmRun(t, args...)
+		if got, _ := os.ReadFile(target); err == nil || string(got) != "precious" {
+			t.Errorf("ndshm %q: %v; the link's target now holds %q", args, err, got)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			t.Errorf("ndshm %q removed or replaced the link: %v", args, err)
+		}
+	}
+	if _, _, err := ndshmRun(t, "save", "--force", name, link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("save --force onto a link: %v, want it to say it is a symbolic link", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/pool"
 )
 
 const statsAbout = `
@@ -20,14 +21,15 @@ an empty array has sum 0 and min, max and mean NaN.
 JSON has no NaN or infinity, so those values are null there.
 
 --workers N splits the rows among N worker processes (as ndshm reduce
-does) for int, uint and float dtypes; each reads only its own rows.`
+does) for int, uint and float dtypes; each reads only its own rows, of
+a raw block too.`
 
 // runStats is `ndshm stats`.
 func runStats(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "stats", "stats NAME [--json] [--workers N] [--dtype D --shape S [--order C|F]]", statsAbout)
 	var sf specFlags
 	sf.registerRead(f)
-	workers := f.Int("workers", 0, "compute in `N` worker processes (default: in this process)")
+	workers := f.Int("workers", 0, "compute in `N` worker processes (default: in this process; at most 4 per CPU and one per row)")
 	asJSON := f.Bool("json", false, "print JSON (NaN and ±Inf as null)")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -43,7 +45,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	defer b.Close()
 	var s stats
 	if *workers > 0 {
-		s, err = poolStats(ctx, b, *workers)
+		s, err = poolStats(ctx, e, b, *workers)
 	} else {
 		s, err = blockStats(ctx, b)
 	}
@@ -121,8 +123,11 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 // poolStats has n worker processes summarize their own rows of b; one
 // reduction gives count, sum, min and max together.
-func poolStats(ctx context.Context, b *ndshm.Block, n int) (stats, error) {
-	p, err := workerPool(n)
+func poolStats(ctx context.Context, e *env, b *ndshm.Block, n int) (stats, error) {
+	if err := pool.Check("mean", true, b.DType()); err != nil {
+		return stats{}, fmt.Errorf("stats %s: --workers: %w; without --workers stats reads any bool, int, uint or float dtype", b.Name(), err)
+	}
+	p, err := blockPool(e, "stats", n, b)
 	if err != nil {
 		return stats{}, err
 	}
