@@ -22,7 +22,7 @@ type Frame struct {
 	Slot  int       // index along the ring's slot axis
 	Tag   uint64    // the writer's, from Publish; the ring never reads it
 	Time  time.Time // when it was published
-	data []byte
+	data  []byte
 }
 
 // Bytes returns the frame's data in the ring; see Frame for how long it

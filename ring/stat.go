@@ -18,7 +18,7 @@ type Stat struct {
 	Head       uint64       `json:"head"`   // frames published
 	Writer     string       `json:"writer"` // none, live, closed or dead
 	WriterPID  int          `json:"writer_pid,omitempty"`
-	Stream     uint32       `json:"stream"` // the last writer's stream, 0 before the first
+	Stream     uint32       `json:"stream"`               // the last writer's stream, 0 before the first
 	QueueNext  uint64       `json:"queue_next,omitempty"` // Queue mode: next frame to claim
 	Readers    []ReaderStat `json:"readers"`
 }
