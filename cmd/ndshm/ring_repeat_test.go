@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ndshm/ndshm/internal/shmtest"
+	"github.com/ndshm/ndshm/ring"
 )
 
 // The README's ring example works any number of times in a row on one
@@ -28,6 +31,7 @@ func TestRingStreamsRepeat(t *testing.T) {
 				} else {
 					recv = startPy(t, "ring-recv", name, "--frames", "5", "--verify", "--timeout", "20s")
 				}
+				waitReaders(t, name, 1) // subscribed before the writer starts, between streams
 				send := startCLI(t, "ring", "send", name, "--frames", "5", "--wait-readers", "1", "--timeout", "20s")
 				out, code := recv.wait(t)
 				sout, scode := send.wait(t)
@@ -95,6 +99,21 @@ func TestRingTimeouts(t *testing.T) {
 	py := startPy(t, "ring-recv", name, "--timeout", "100ms")
 	if _, code := py.wait(t); code != 1 || !strings.Contains(py.stderr(), "no writer started a stream") {
 		t.Errorf("python ring-recv with no writer: exit %d, stderr %q", code, py.stderr())
+	}
+}
+
+// waitReaders waits until n readers have subscribed to ring name.
+func waitReaders(t *testing.T, name string, n int) {
+	t.Helper()
+	r, err := ring.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.WaitReaders(ctx, n); err != nil {
+		t.Fatal(err)
 	}
 }
 
