@@ -896,7 +896,7 @@ class Reader(_Closing):
 
     def recv(self, timeout=None):
         """Release the frame held, wait for the next one and hold it: a Frame, or None once
-        the writer has closed and every frame is read.  Raises TimeoutError after timeout
+        its stream has ended and every frame of it is read.  Raises TimeoutError after timeout
         seconds, WriterDied if the writer died, TornFrame (after releasing) if the frame
         held was overwritten meanwhile."""
         if self._fd < 0:
