@@ -879,7 +879,7 @@ class Reader(_Closing):
         self._next = r._ld(_HEAD)
         r._st(o + _R_NEXT, self._next)
         state, s, _ = _writer_word(w)
-        if state == _W_LIVE and _held(self._fd, _WRITER_LOCK):
+        if state == _W_LIVE and _held(self._fd, _WRITER_LOCK) and r._ld(_WRITER) == w:
             self._stream = s    # its end is ours, even if no frame comes first
         else:
             self._last = s      # wait for the next writer

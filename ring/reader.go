@@ -83,7 +83,7 @@ func (r *Ring) join(fd, i int) *Reader {
 	alive := state == writerLive
 	if alive {
 		held, err := sys.Held(fd, writerLock)
-		alive = err != nil || held
+		alive = err != nil || held && c.writer().Load() == w // not a successor's lock
 	}
 	switch {
 	case !alive:
