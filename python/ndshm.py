@@ -485,15 +485,22 @@ class Client:
 # polls, and Go peers then wait up to a tick (20 ms) for the wake-ups Python cannot send.
 _TICK = 0.020               # the longest sleep: how soon a dead peer or a deadline is noticed
 _POLL = 0.0005              # the polling interval without futexes
-_RING_MAGIC, _RING_VERSION = b'NDSHMRNG', 1
+_RING_MAGIC, _RING_VERSION = b'NDSHMRNG', 2   # 2: streams
 _RING_CONFIG = struct.Struct('<8sIIIII4xQ')  # magic, version, mode, policy, slots, readers, frame bytes
 _LINE = 64
 # Byte offsets in the control area, which starts 128 bytes into the footer.
 _HEAD, _WAITERS, _FREED, _WWAITS, _WRITER, _QNEXT, _READERS = (i * _LINE for i in range(1, 8))
 _R_STATE, _R_NEXT, _R_HOLD, _R_MISSED, _R_RECV, _R_ASLEEP = 0, 8, 16, 24, 32, 40  # in a reader's line
-_S_SEQ, _S_TAG, _S_TIME, _S_CLAIM = 0, 8, 16, 24                     # in a slot's line
+_S_SEQ, _S_TAG, _S_TIME, _S_CLAIM, _S_STREAM, _S_INDEX = 0, 8, 16, 24, 32, 40  # in a slot's line
 _BUSY = 1 << 63             # in a slot's seq: the writer is filling it
-_W_NONE, _W_LIVE, _W_CLOSED = 0, 1, 2
+_W_NONE, _W_LIVE, _W_CLOSED = 0, 1, 2   # the writer word: state | stream << 2 | pid << 32
+_MAX_STREAM = (1 << 30) - 1
+_END = object()             # _try's answer at the end of the reader's stream
+
+
+def _writer_word(w):
+    """(state, stream, pid) of the writer word."""
+    return w & 3, (w >> 2) & _MAX_STREAM, w >> 32
 _WRITER_LOCK = 1 << 61      # OFD lock bytes: the writer's, then reader place i's at +1+i
 _MODES, _POLICIES = ('broadcast', 'queue'), ('block', 'overwrite')
 _F_OFD_GETLK = getattr(fcntl, 'F_OFD_GETLK', 36)
@@ -606,14 +613,18 @@ class _Closing:
 class Frame:
     """One frame a Reader received: array is a read-only zero-copy view of its slot,
     valid until the reader's next frame, release() or close(); seq counts from 0 over
-    the ring's life; tag is the writer's; time_ns is when it was published (Unix ns)."""
-    __slots__ = ('seq', 'slot', 'tag', 'time_ns', 'array')
+    the ring's life, across streams; stream numbers the ring's writers from 1; index is
+    the frame's position in its stream, from 0; tag is the writer's; time_ns is when it
+    was published (Unix ns)."""
+    __slots__ = ('seq', 'stream', 'index', 'slot', 'tag', 'time_ns', 'array')
 
-    def __init__(self, seq, slot, tag, time_ns, array):
-        self.seq, self.slot, self.tag, self.time_ns, self.array = seq, slot, tag, time_ns, array
+    def __init__(self, seq, stream, index, slot, tag, time_ns, array):
+        self.seq, self.stream, self.index, self.slot = seq, stream, index, slot
+        self.tag, self.time_ns, self.array = tag, time_ns, array
 
     def __repr__(self):
-        return 'Frame(seq=%d, slot=%d, tag=%d, time_ns=%d)' % (self.seq, self.slot, self.tag, self.time_ns)
+        return 'Frame(seq=%d, stream=%d, index=%d, slot=%d, tag=%d, time_ns=%d)' % (
+            self.seq, self.stream, self.index, self.slot, self.tag, self.time_ns)
 
 
 class Ring(_Closing):
@@ -746,7 +757,8 @@ class Ring(_Closing):
         return w
 
     def frames(self, timeout=None):
-        """Subscribe now and return an iterator of Frames that ends at the end of the stream.
+        """Subscribe now and return an iterator of Frames that ends at the end of the stream
+        (the current writer's, or if none writes now, the next writer's).
 
         Each frame is released when the next is asked for (so use f.array before that, or
         copy it).  timeout bounds each wait for a frame (TimeoutError); a writer that died
@@ -769,7 +781,9 @@ class Ring(_Closing):
         end = None if timeout is None else time.monotonic() + timeout
         while sum(self._ld(self._reader_off(i)) & 1 for i in range(self._nreaders)) < n:
             if end is not None and time.monotonic() >= end:
-                raise TimeoutError('ring %s: fewer than %d readers after %gs' % (self.name, n, timeout))
+                raise TimeoutError('ring %s: waited %gs for %d readers to subscribe, %d did'
+                                   % (self.name, timeout, n, sum(self._ld(self._reader_off(i)) & 1
+                                                                 for i in range(self._nreaders))))
             time.sleep(0.001)
 
     def stat(self):
@@ -778,7 +792,7 @@ class Ring(_Closing):
         head, w = self._ld(_HEAD), self._ld(_WRITER)
         st = {'name': self.name, 'mode': self.mode, 'policy': self.policy, 'slots': self._nslots,
               'frame_bytes': self.frame_bytes, 'head': head,
-              'writer': ('none', 'live', 'closed', 'unknown')[min(w & 0xffffffff, 3)]}
+              'writer': ('none', 'live', 'closed', 'unknown')[w & 3], 'stream': _writer_word(w)[1]}
         if w >> 32:
             st['writer_pid'] = w >> 32
         if st['writer'] == 'live' and not _held(self._fd, _WRITER_LOCK):
@@ -822,7 +836,10 @@ class Reader(_Closing):
             for f in rd:            # releases the previous frame; stops at the end of stream
                 ...
 
-    recv(timeout) is the same one frame at a time (None at the end of the stream).
+    recv(timeout) is the same one frame at a time (None at the end of the stream).  A ring
+    carries one stream per writer: a reader that joins while a writer lives reads to the
+    end of its stream; one that joins between streams waits for the next writer; after
+    the end of a stream, the next recv (or iteration) waits for the next stream.
     Under the Overwrite policy a reader that falls behind skips frames and counts them
     in missed; torn counts frames overwritten while held.  Not for use by several threads.
     """
@@ -845,6 +862,7 @@ class Reader(_Closing):
         self._o = ring._reader_off(i)
         self._held, self._seq, self.missed, self.received, self.torn = -1, 0, 0, 0, 0
         self._over = ring.policy == 'overwrite'
+        self._stream = self._last = 0   # the stream read (0: between), the one seen end
         self._join()
 
     def _join(self):
@@ -858,8 +876,14 @@ class Reader(_Closing):
         r._st(o + _R_STATE, os.getpid() << 32 | 1)
         if self._fx:
             self._fx.fence()    # active before the head is read
+        w = r._ld(_WRITER)      # before the head: see _wait
         self._next = r._ld(_HEAD)
         r._st(o + _R_NEXT, self._next)
+        state, s, _ = _writer_word(w)
+        if state == _W_LIVE and _held(self._fd, _WRITER_LOCK) and r._ld(_WRITER) == w:
+            self._stream = s    # its end is ours, even if no frame comes first
+        else:
+            self._last = s      # wait for the next writer
         r._notify_writer(self._fx)
 
     def __iter__(self):
@@ -873,7 +897,7 @@ class Reader(_Closing):
 
     def recv(self, timeout=None):
         """Release the frame held, wait for the next one and hold it: a Frame, or None once
-        the writer has closed and every frame is read.  Raises TimeoutError after timeout
+        its stream has ended and every frame of it is read.  Raises TimeoutError after timeout
         seconds, WriterDied if the writer died, TornFrame (after releasing) if the frame
         held was overwritten meanwhile."""
         if self._fd < 0:
@@ -883,6 +907,8 @@ class Reader(_Closing):
         idle = False
         while True:
             f = self._try()
+            if f is _END:
+                return None
             if f is not None:
                 return f
             if self._wait(end, idle):
@@ -915,6 +941,12 @@ class Reader(_Closing):
             if e >> 16 != cur + 1 or k >= n:
                 raise ValueError('ring %s: log entry %#x for frame %d' % (r.name, e, cur))
             s = r._slot_off(k)
+            st = r._ld(s + _S_STREAM)   # before the seq, which a new frame's marks busy first
+            if r._ld(s + _S_SEQ) == cur + 1 and st != self._stream and 1 <= st <= _MAX_STREAM:
+                if self._stream:        # a later stream's frame: ours has ended
+                    self._last, self._stream = self._stream, 0
+                    return _END
+                self._stream = st
             r._st(self._o + _R_HOLD, cur + 1)
             if over and self._fx:
                 self._fx.fence()    # the hold is seen before the claim is looked at
@@ -925,7 +957,8 @@ class Reader(_Closing):
                 self._skip(cur, cur + 1)    # being overwritten
                 continue
             self._held, self._seq = k, cur
-            return Frame(cur, k, r._ld(s + _S_TAG), r._ld(s + _S_TIME), r._ro[k, ...])
+            return Frame(cur, self._stream, r._ld(s + _S_INDEX), k, r._ld(s + _S_TAG),
+                         r._ld(s + _S_TIME), r._ro[k, ...])
 
     def _skip(self, cur, to):
         self._next = to
@@ -943,8 +976,9 @@ class Reader(_Closing):
             fx.add(r._addr + _WAITERS, 1)
             r._st(self._o + _R_ASLEEP, 1)
         try:
+            w = r._ld(_WRITER)      # before the head: its state is true of every frame below
             h = r._ld(_HEAD)
-            gone = self._writer_gone(idle)
+            gone = self._stream_end(w, h <= cur, idle)
             if h <= cur and gone is None and d > 0:
                 if fx:
                     fx.wait(r._addr + _HEAD, h & 0xffffffff, d)
@@ -954,23 +988,36 @@ class Reader(_Closing):
             if fx:
                 r._st(self._o + _R_ASLEEP, 0)
                 fx.add(r._addr + _WAITERS, -1)
-        if r._ld(_HEAD) > cur:
-            return False
         if gone is not None:
             if gone:
                 return True
-            raise WriterDied('ring %s: writer (pid %d) died' % (r.name, r._ld(_WRITER) >> 32))
+            raise WriterDied('ring %s: writer (pid %d) died' % (r.name, w >> 32))
+        if r._ld(_HEAD) > cur:
+            return False
         if end is not None and time.monotonic() >= end:
+            if not self._stream:
+                raise TimeoutError('ring %s: no writer started a stream within the timeout' % r.name)
             raise TimeoutError('ring %s: no frame %d within the timeout' % (r.name, cur))
         return False
 
-    def _writer_gone(self, idle):
-        """True if the writer closed the stream, False if it died, None if it may write."""
-        w = self._r._ld(_WRITER)
-        if w & 0xffffffff == _W_CLOSED:
+    def _stream_end(self, w, drained, idle):
+        """Look at the writer word w (as Go's Reader.streamEnd): between streams, join a
+        live writer's once drained (every frame below the head read).  In a stream that is
+        drained: True if it was closed or another followed, False if its writer died, None
+        while it may write.  Either end leaves the reader between streams."""
+        state, s, _ = _writer_word(w)
+        if not drained:
+            return None
+        if not self._stream:
+            if state == _W_LIVE and s != self._last:
+                self._stream = s
+            return None
+        if s != self._stream or state == _W_CLOSED:
+            self._last, self._stream = self._stream, 0
             return True
-        if w & 0xffffffff == _W_LIVE and idle:
+        if state == _W_LIVE and idle:
             if not _held(self._fd, _WRITER_LOCK) and self._r._ld(_WRITER) == w:
+                self._last, self._stream = self._stream, 0
                 return False
         return None
 
@@ -1014,8 +1061,9 @@ class Reader(_Closing):
 
 class Writer(_Closing):
     """The ring's one writer, across all processes: loan a free slot, fill it in place,
-    publish it.  A writer that died is replaced, and the new one continues its sequence
-    numbers.  close() ends the stream: readers see its end after the last frame.
+    publish it.  Each writer starts a new stream (self.stream; frames indexed from 0 in it,
+    sequence numbers going on from the last writer's); one that died is replaced.  close()
+    ends the stream: its readers see the end after its last frame.
 
         slot, a = w.loan(timeout=1)     # a writable view of slot; w.seq is its frame number
         a[...] = data
@@ -1041,7 +1089,9 @@ class Writer(_Closing):
                 ring._st(o + _S_SEQ, 0)
             self._slot_seq.append(s)
         self._reclaimed = time.monotonic()
-        ring._st(_WRITER, os.getpid() << 32 | _W_LIVE)
+        prev = _writer_word(ring._ld(_WRITER))[1]
+        self.stream, self.index = prev + 1 if prev < _MAX_STREAM else 1, 0
+        ring._st(_WRITER, os.getpid() << 32 | self.stream << 2 | _W_LIVE)
 
     def loan(self, timeout=None):
         """(slot, array): a free slot for frame self.seq and a writable view of it, the
@@ -1062,11 +1112,13 @@ class Writer(_Closing):
         o = r._slot_off(k)
         r._st(o + _S_TAG, tag)
         r._st(o + _S_TIME, time.time_ns())
+        r._st(o + _S_STREAM, self.stream)
+        r._st(o + _S_INDEX, self.index)
         if not _TSO and self._fx:
             self._fx.fence()    # release: the frame and its stamps before its number
         r._st(o + _S_SEQ, s + 1)
         r._st(r._log_off(s), (s + 1) << 16 | k)
-        self._slot_seq[k], self.seq, self._loan = s + 1, s + 1, -1
+        self._slot_seq[k], self.seq, self._loan, self.index = s + 1, s + 1, -1, self.index + 1
         r._st(_HEAD, s + 1)
         if self._fx:    # always: reading the sleeper count first would need a fence anyway
             self._fx.wake(r._addr + _HEAD)
@@ -1188,7 +1240,7 @@ class Writer(_Closing):
         if self._loan >= 0:     # half-written over an older frame: neither is left
             r._st(r._slot_off(self._loan) + _S_SEQ, 0)
             self._slot_seq[self._loan], self._loan = 0, -1
-        r._st(_WRITER, os.getpid() << 32 | _W_CLOSED)
+        r._st(_WRITER, os.getpid() << 32 | self.stream << 2 | _W_CLOSED)
         if self._fx:
             self._fx.wake(r._addr + _HEAD)
         os.close(self._fd)
@@ -1469,7 +1521,9 @@ def main(argv=None):
     for c in (recv, send):
         c.add_argument('name')
         c.add_argument('--frames', type=int, default=0, help='frames to take or send (recv default: until the end)')
-        c.add_argument('--timeout', type=_parse_duration, help='bound each wait, e.g. 5s (default: never)')
+        c.add_argument('--timeout', type=_parse_duration, default=30.0,
+                       help='bound each wait (for a writer, a frame, readers, a free slot), e.g. 5s; '
+                       '0: never (default 30s)')
     recv.add_argument('--verify', action='store_true', help="check ring send's test pattern against each tag")
     send.add_argument('--wait-readers', type=int, default=0, metavar='N', help='first wait for N readers')
     args = p.parse_args(argv)
@@ -1492,12 +1546,16 @@ def main(argv=None):
         elif args.cmd == 'ring-recv':
             rep, ok = _ring_recv(args.name, args.frames, args.verify, args.timeout)
             print(json.dumps(rep))
+            if rep['frames'] < args.frames:
+                print('ndshm.py: ring %s: the stream ended after %d of --frames %d frames'
+                      % (args.name, rep['frames'], args.frames), file=sys.stderr)
+                return 1
             return 0 if ok else 1
         elif args.cmd == 'ring-send':
             print(json.dumps(_ring_send(args.name, args.frames, args.wait_readers, args.timeout)))
         else:
             unlink(args.name)
-    except (OSError, ValueError, TypeError, EOFError) as e:
+    except (OSError, ValueError, TypeError, EOFError) as e:   # TimeoutError is an OSError
         print('ndshm.py: %s' % e, file=sys.stderr)
         return 1
     return 0

@@ -52,8 +52,8 @@ func TestKillReaderMidStream(t *testing.T) {
 }
 
 // Writer processes killed at random moments, each followed by a new
-// one, make one stream: a reader sees every frame once, intact and in
-// order, with no frame of a dead writer's unfinished loan.
+// one, make one stream each: a reader sees every frame once, intact and
+// in order, with no frame of a dead writer's unfinished loan.
 func TestWriterRestarts(t *testing.T) {
 	r := newRing(t, 64, 8, ring.Broadcast, ring.Block, 1)
 	rd, err := r.Reader()
@@ -62,7 +62,7 @@ func TestWriterRestarts(t *testing.T) {
 	}
 	defer rd.Close()
 	done := make(chan uint64)
-	go func() { done <- readAll(t, rd) }()
+	go func() { done <- readAll(t, r, rd) }()
 	for range 5 {
 		c := start(t, "write", r.Name(), "-1", "wait")
 		c.expect("writer")
@@ -80,20 +80,20 @@ func TestWriterRestarts(t *testing.T) {
 	}
 }
 
-// readAll reads to io.EOF, through writers' deaths, and checks that the
-// frames are 0, 1, 2, … and intact; it returns how many it read.
-func readAll(t *testing.T, rd *ring.Reader) uint64 {
+// readAll reads, through writers' deaths, to the io.EOF of a stream that
+// a writer closed, and checks that the frames are 0, 1, 2, … and intact;
+// it returns how many it read.
+func readAll(t *testing.T, r *ring.Ring, rd *ring.Reader) uint64 {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var next uint64
 	for {
 		f, err := rd.Next(ctx)
 		switch {
-		case err == io.EOF:
+		case err == io.EOF && r.Stat().Writer == "closed" && r.Stat().Head == next:
 			return next
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			time.Sleep(time.Millisecond) // until the next writer
-			continue
+		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
+			continue // the next writer's stream follows
 		case err != nil:
 			t.Error(err)
 			return next

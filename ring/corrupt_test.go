@@ -30,7 +30,8 @@ func TestOpenCorruptConfig(t *testing.T) {
 		edit func(ctl []byte)
 	}{
 		{"magic", func(ctl []byte) { ctl[3] ^= 0xff }},
-		{"version", func(ctl []byte) { le.PutUint32(ctl[cVersion:], 2) }},
+		{"version 1, before streams", func(ctl []byte) { le.PutUint32(ctl[cVersion:], 1) }},
+		{"version 3", func(ctl []byte) { le.PutUint32(ctl[cVersion:], 3) }},
 		{"mode", func(ctl []byte) { le.PutUint32(ctl[cMode:], 2) }},
 		{"policy", func(ctl []byte) { le.PutUint32(ctl[cPolicy:], 1<<31) }},
 		{"slots != array dim", func(ctl []byte) { le.PutUint32(ctl[cSlots:], S+1) }},

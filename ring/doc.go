@@ -30,11 +30,23 @@
 // from pids: the writer and each reader hold a lock byte of their own. A
 // reader killed while holding a frame is noticed by the writer within a
 // tick (20 ms) of needing its slot, and its place and frame are
-// reclaimed. A writer that closes ends the stream (io.EOF after the last
-// frame); one that dies is reported to waiting readers within a tick as
-// an error wrapping io.ErrUnexpectedEOF. Every number read from the ring
+// reclaimed. A writer that dies is reported to waiting readers within a
+// tick as an error wrapping io.ErrUnexpectedEOF. Every number read from the ring
 // is checked before it is used as an index: a corrupt ring is an
 // ndshm.ErrFormat error, never a panic or a hang.
+//
+// # Streams
+//
+// A ring is a long-lived channel: it carries one stream per Writer, one
+// after another. A writer that closes ends its stream (its readers get
+// io.EOF after its last frame); the next Writer starts a new one, and
+// the same readers' next Next waits for it. A reader that subscribes
+// while a writer lives reads the rest of that writer's stream; one that
+// subscribes between streams waits for the next writer (bound the wait
+// with a context). Frame.Seq numbers frames over the ring's life, across
+// streams: it orders them and shows gaps. Frame.Stream numbers the
+// writers from 1, and Frame.Index is the frame's position in its
+// stream, from 0; Frame.Tag is whatever the writer put there.
 //
 // # Waiting
 //

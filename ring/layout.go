@@ -17,21 +17,21 @@ import (
 const (
 	line      = 64
 	magic     = "NDSHMRNG"
-	layoutVer = 1
+	layoutVer = 2 // 2: streams (the writer word's stream number, a slot's stream and index)
 
 	offConfig  = 0 * line // magic, version, mode, policy, slots, readers, frame bytes
 	offHead    = 1 * line // u64 frames published; futex on its low half
 	offWaiters = 2 * line // u32 readers asleep on head
 	offFreed   = 3 * line // u32 bumped when a slot frees; the writer's futex
 	offWWaits  = 4 * line // u32 1 while the writer is asleep on freed
-	offWriter  = 5 * line // u64 writer state | pid<<32; its lock byte
+	offWriter  = 5 * line // u64 writer state | stream<<2 | pid<<32
 	offQNext   = 6 * line // u64 next frame to claim, queue mode
 	offReaders = 7 * line // MaxReaders reader lines, then slot lines, then log lines
 
 	// Within a reader's line (its first byte is its lock byte).
 	rState, rNext, rHold, rMissed, rRecv, rAsleep = 0, 8, 16, 24, 32, 40
 	// Within a slot's line.
-	sSeq, sTag, sTime, sClaim = 0, 8, 16, 24
+	sSeq, sTag, sTime, sClaim, sStream, sIndex = 0, 8, 16, 24, 32, 40
 
 	busy = 1 << 63 // in a slot's seq: being written
 
@@ -41,12 +41,34 @@ const (
 	MaxReaders = 64
 )
 
-// Writer states, the low half of the writer word.
+// Writer states, the low two bits of the writer word. Bits 2-31 hold
+// the number of the stream the last writer started (1, 2, …, wrapping
+// after maxStream back to 1; 0 before the first), bits 32-63 its pid:
+// one word, so that one load sees a state and the stream it belongs to.
 const (
 	writerNone   = 0
 	writerLive   = 1
 	writerClosed = 2
+
+	maxStream = 1<<30 - 1
 )
+
+// writerWord splits the writer word into state, stream and pid.
+func writerWord(w uint64) (state, stream uint32, pid int) {
+	return uint32(w) & 3, uint32(w) >> 2, int(w >> 32)
+}
+
+func makeWriterWord(state, stream uint32, pid int) uint64 {
+	return uint64(pid)<<32 | uint64(stream)<<2 | uint64(state)
+}
+
+// nextStream is the number of the stream after s.
+func nextStream(s uint32) uint32 {
+	if s >= maxStream {
+		return 1
+	}
+	return s + 1
+}
 
 // controlSize is the control area a ring of n slots and m readers needs.
 func controlSize(n, m int) int { return offReaders + line*(m+2*n) }

@@ -3,6 +3,7 @@ package ring_test
 import (
 	"context"
 	"encoding/binary"
+	"io"
 	"testing"
 	"time"
 
@@ -91,6 +92,16 @@ func expectRun(t *testing.T, rd *ring.Reader, from uint64, n int) uint64 {
 		from++
 	}
 	return from
+}
+
+// expectEOF expects the end of rd's stream.
+func expectEOF(t *testing.T, rd *ring.Reader) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if f, err := rd.Next(ctx); err != io.EOF {
+		t.Fatalf("frame %d, %v; want io.EOF", f.Seq, err)
+	}
 }
 
 // each runs f as a subtest for every mode and policy.

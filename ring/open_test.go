@@ -20,7 +20,7 @@ func handRing(t *testing.T, s ndshm.Spec, frameBytes int) *ndshm.Block {
 		ndshm.Init(func(b *ndshm.Block) error {
 			ctl := b.Control()
 			copy(ctl, "NDSHMRNG")
-			le.PutUint32(ctl[cVersion:], 1)
+			le.PutUint32(ctl[cVersion:], 2)
 			le.PutUint32(ctl[cSlots:], S)
 			le.PutUint32(ctl[cReaders:], R)
 			le.PutUint64(ctl[cFrame:], uint64(frameBytes))

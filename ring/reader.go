@@ -26,6 +26,9 @@ type Reader struct {
 	seq  uint64
 	spin time.Duration
 
+	stream uint32 // the stream it reads, 0 between streams
+	last   uint32 // the stream it saw end, which it must not join again
+
 	missed, recv uint64
 }
 
@@ -70,8 +73,24 @@ func (r *Ring) join(fd, i int) *Reader {
 	}
 	c.reader(i, rNext).Store(0)
 	c.reader(i, rState).Store(uint64(os.Getpid())<<32 | 1)
+	w := c.writer().Load() // before the head: see wait
 	rd := &Reader{r: r, c: c, fd: fd, i: i, held: -1, next: c.head().Load()}
 	c.reader(i, rNext).Store(rd.next)
+	// A live writer's stream is joined now, so that its end is this
+	// reader's io.EOF even if no frame comes first (Queue: only with no
+	// older frames waiting); otherwise the reader waits for the next.
+	state, s, _ := writerWord(w)
+	alive := state == writerLive
+	if alive {
+		held, err := sys.Held(fd, writerLock)
+		alive = err != nil || held && c.writer().Load() == w // not a successor's lock
+	}
+	switch {
+	case !alive:
+		rd.last = s
+	case r.cfg.mode == Broadcast || c.qnext().Load() >= rd.next:
+		rd.stream = s
+	}
 	c.notifyWriter()
 	return rd
 }
@@ -80,13 +99,21 @@ func (r *Ring) join(fd, i int) *Reader {
 // a core's worth of polling. The default, 0, sleeps at once.
 func (rd *Reader) SetSpin(d time.Duration) { rd.spin = d }
 
+// Stream returns the stream the reader is in, or 0 between streams
+// (waiting for a writer).
+func (rd *Reader) Stream() uint32 { return rd.stream }
+
 // Missed returns the frames this reader skipped because the writer had
 // overwritten them (Overwrite policy only).
 func (rd *Reader) Missed() uint64 { return rd.missed }
 
-// Next waits for the reader's next frame and holds it. It returns io.EOF
-// once the writer has closed and every frame is read, an error wrapping
-// io.ErrUnexpectedEOF if the writer died, or ctx's error. It releases the
+// Next waits for the reader's next frame and holds it. A ring carries
+// one stream per Writer, one after another. Next returns io.EOF once the
+// reader's stream has ended (its writer closed, or another writer
+// started) and every frame of it is read; an error wrapping
+// io.ErrUnexpectedEOF if its writer died; or ctx's error. After either
+// end, the next call waits for the next stream, which a reader that
+// subscribed between streams does from the start. Next releases the
 // frame held before, if any (see Release), and allocates nothing.
 func (rd *Reader) Next(ctx context.Context) (Frame, error) {
 	if rd.fd < 0 {

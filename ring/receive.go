@@ -42,6 +42,11 @@ func (rd *Reader) try() (Frame, bool, error) {
 		if e>>16 != cur+1 || k >= int(n) {
 			return Frame{}, false, corrupt("log entry %#x for frame %d", e, cur)
 		}
+		if end, retry := rd.crosses(k, cur); retry {
+			continue
+		} else if end {
+			return Frame{}, false, rd.end(io.EOF)
+		}
 		c.reader(rd.i, rHold).Store(cur + 1)
 		if rd.r.cfg.mode == Queue && !c.qnext().CompareAndSwap(cur, cur+1) {
 			c.reader(rd.i, rHold).Store(0) // another reader took it
@@ -58,9 +63,42 @@ func (rd *Reader) try() (Frame, bool, error) {
 			continue
 		}
 		rd.held, rd.seq = k, cur
-		return Frame{Seq: cur, Slot: k, Tag: c.slot(k, sTag).Load(),
-			Time: time.Unix(0, int64(c.slot(k, sTime).Load())), data: rd.r.frame(k)}, true, nil
+		return Frame{Seq: cur, Stream: rd.stream, Index: c.slot(k, sIndex).Load(), Slot: k,
+			Tag: c.slot(k, sTag).Load(), Time: time.Unix(0, int64(c.slot(k, sTime).Load())),
+			data: rd.r.frame(k)}, true, nil
 	}
+}
+
+// crosses looks, before taking frame cur from slot k, at the stream the
+// frame belongs to: a reader between streams joins it; one in another
+// stream has reached that stream's end (end). The slot's stream is read
+// before its seq, which the writer marks busy before it writes a new
+// stream there: a seq of cur+1 after it proves the stream is frame cur's.
+// retry says a Queue reader's look was out of date.
+func (rd *Reader) crosses(k int, cur uint64) (end, retry bool) {
+	c := rd.c
+	s := c.slot(k, sStream).Load()
+	if c.slot(k, sSeq).Load() != cur+1 || s == uint64(rd.stream) {
+		return false, false // overwritten meanwhile: the checks after the hold tell
+	}
+	if rd.stale(cur) {
+		return false, true
+	}
+	if s == 0 || s > maxStream {
+		return false, false // caught as corrupt below, or at the next look
+	}
+	if rd.stream == 0 {
+		rd.stream = uint32(s)
+		return false, false
+	}
+	return true, false
+}
+
+// end ends the reader's stream with err: the next Next waits for the
+// next stream.
+func (rd *Reader) end(err error) error {
+	rd.last, rd.stream = rd.stream, 0
+	return err
 }
 
 // stale reports whether a Queue reader's look at the shared cursor is out
@@ -93,8 +131,9 @@ func (rd *Reader) skip(cur, to uint64, claimed bool) {
 }
 
 // wait sleeps until the head may have moved past the reader's cursor,
-// ctx is done, or the writer is gone. Once a sleep has passed with no
-// frame (a tick, or a stray wake), it also checks the writer's lock.
+// ctx is done, or the reader's stream has ended. Once a sleep has passed
+// with no frame (a tick, or a stray wake), it also checks the writer's
+// lock.
 func (rd *Reader) wait(ctx context.Context, idle bool) error {
 	c, cur := rd.c, rd.cursor()
 	head := c.head()
@@ -106,36 +145,45 @@ func (rd *Reader) wait(ctx context.Context, idle bool) error {
 	// publish), never low (a lost wake).
 	c.waiters().Add(1)
 	c.reader(rd.i, rAsleep).Store(1)
+	// The writer word before the head: a state seen in it is then true
+	// of every frame below the head seen after it.
+	w := c.writer().Load()
 	h := head.Load()
-	err := rd.writerGone(idle)
+	err := rd.streamEnd(w, h <= cur, idle)
 	if h <= cur && err == nil {
 		err = sleep(ctx, futex32(head), uint32(h))
+		if head.Load() > cur {
+			err = nil
+		}
 	}
 	c.reader(rd.i, rAsleep).Store(0)
 	c.waiters().Add(^uint32(0))
-	if head.Load() > cur {
-		return nil
-	}
 	return err
 }
 
-// writerGone returns io.EOF if the writer closed the stream, or an error
-// wrapping io.ErrUnexpectedEOF if it died (checked only if idle: it costs
-// a system call).
-func (rd *Reader) writerGone(idle bool) error {
-	w := rd.c.writer().Load()
-	switch uint32(w) {
-	case writerClosed:
-		return io.EOF
-	case writerLive:
-		if !idle {
-			return nil
+// streamEnd looks at the writer word w. A reader between streams joins a
+// live writer's stream (once drained: every frame below the head read);
+// a drained reader in a stream that was closed or followed by another
+// gets io.EOF, and one whose writer died an error wrapping
+// io.ErrUnexpectedEOF (checked only if idle: it costs a system call).
+func (rd *Reader) streamEnd(w uint64, drained, idle bool) error {
+	state, s, pid := writerWord(w)
+	switch {
+	case !drained:
+		return nil
+	case rd.stream == 0:
+		if state == writerLive && s != rd.last {
+			rd.stream = s
 		}
+		return nil
+	case s != rd.stream || state == writerClosed:
+		return rd.end(io.EOF)
+	case state == writerLive && idle:
 		held, err := sys.Held(rd.fd, writerLock)
 		if err != nil || held || rd.c.writer().Load() != w {
 			return nil // alive, or just closed: the next look tells
 		}
-		return fmt.Errorf("ring %s: writer (pid %d) died: %w", rd.r.Name(), w>>32, io.ErrUnexpectedEOF)
+		return rd.end(fmt.Errorf("ring %s: writer (pid %d) died: %w", rd.r.Name(), pid, io.ErrUnexpectedEOF))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ type Stat struct {
 	Head       uint64       `json:"head"`   // frames published
 	Writer     string       `json:"writer"` // none, live, closed or dead
 	WriterPID  int          `json:"writer_pid,omitempty"`
+	Stream     uint32       `json:"stream"`               // the last writer's stream, 0 before the first
 	QueueNext  uint64       `json:"queue_next,omitempty"` // Queue mode: next frame to claim
 	Readers    []ReaderStat `json:"readers"`
 }
@@ -44,9 +45,9 @@ func (r *Ring) Stat() Stat {
 	if r.cfg.mode == Queue {
 		st.QueueNext = c.qnext().Load()
 	}
-	w := c.writer().Load()
-	st.Writer, st.WriterPID = [...]string{"none", "live", "closed", "unknown"}[min(uint32(w), 3)], int(w>>32)
-	if held, _ := sys.Held(r.fd, writerLock); uint32(w) == writerLive && !held {
+	state, stream, pid := writerWord(c.writer().Load())
+	st.Writer, st.WriterPID, st.Stream = [...]string{"none", "live", "closed", "unknown"}[state], pid, stream
+	if held, _ := sys.Held(r.fd, writerLock); state == writerLive && !held {
 		st.Writer = "dead"
 	}
 	for i := range c.readers {

@@ -18,6 +18,8 @@ type Writer struct {
 	c       ctl
 	fd      int      // holds the writer lock
 	seq     uint64   // the next frame's sequence number
+	stream  uint32   // this writer's stream
+	index   uint64   // the next frame's index within the stream
 	loan    int      // the slot on loan, or -1
 	slotSeq []uint64 // seq+1 of the frame in each slot, 0 if none
 	gate    uint64   // broadcast, block: every frame below it is consumed
@@ -26,9 +28,12 @@ type Writer struct {
 	reclaimed time.Time // when dead readers were last looked for
 }
 
-// Writer makes this process the ring's writer. It fails with
-// fs.ErrExist while another Writer lives; a writer that died is
-// replaced, and the new one continues its sequence numbers.
+// Writer makes this process the ring's writer and starts a new stream:
+// its frames carry the next stream number and are indexed from 0, while
+// sequence numbers go on from the previous writer's. Readers subscribed
+// to the previous stream get io.EOF at its end, then this one's frames.
+// It fails with fs.ErrExist while another Writer lives; a writer that
+// died is replaced.
 func (r *Ring) Writer() (*Writer, error) {
 	fd, err := r.ownFD()
 	if err != nil {
@@ -53,7 +58,9 @@ func (r *Ring) Writer() (*Writer, error) {
 		}
 		w.slotSeq[k] = s
 	}
-	r.c.writer().Store(uint64(os.Getpid())<<32 | writerLive)
+	_, prev, _ := writerWord(r.c.writer().Load())
+	w.stream = nextStream(prev)
+	r.c.writer().Store(makeWriterWord(writerLive, w.stream, os.Getpid()))
 	return w, nil
 }
 
@@ -72,7 +79,7 @@ func (w *Writer) Loan(ctx context.Context) (Frame, error) {
 		}
 		w.loan = k
 	}
-	return Frame{Seq: w.seq, Slot: w.loan, data: w.r.frame(w.loan)}, nil
+	return Frame{Seq: w.seq, Stream: w.stream, Index: w.index, Slot: w.loan, data: w.r.frame(w.loan)}, nil
 }
 
 // Publish hands the loaned frame to the readers, stamped with tag and
@@ -85,9 +92,11 @@ func (w *Writer) Publish(tag uint64) error {
 	c := w.c
 	c.slot(k, sTag).Store(tag)
 	c.slot(k, sTime).Store(uint64(time.Now().UnixNano()))
+	c.slot(k, sStream).Store(uint64(w.stream))
+	c.slot(k, sIndex).Store(w.index)
 	c.slot(k, sSeq).Store(s + 1)
 	c.logEntry(s).Store((s+1)<<16 | uint64(k))
-	w.slotSeq[k], w.seq, w.loan = s+1, s+1, -1
+	w.slotSeq[k], w.seq, w.loan, w.index = s+1, s+1, -1, w.index+1
 	c.head().Store(s + 1)
 	if c.waiters().Load() != 0 {
 		wake(futex32(c.head()))
@@ -95,8 +104,9 @@ func (w *Writer) Publish(tag uint64) error {
 	return nil
 }
 
-// Close ends the stream: readers get io.EOF once they have read every
-// frame published. A frame on loan is dropped. Close is idempotent.
+// Close ends this writer's stream: its readers get io.EOF once they have
+// read every frame it published, and the ring waits for the next
+// Writer. A frame on loan is dropped. Close is idempotent.
 func (w *Writer) Close() error {
 	if w.fd < 0 {
 		return nil
@@ -105,7 +115,7 @@ func (w *Writer) Close() error {
 		w.c.slot(w.loan, sSeq).Store(0)
 		w.slotSeq[w.loan], w.loan = 0, -1
 	}
-	w.c.writer().Store(uint64(os.Getpid())<<32 | writerClosed)
+	w.c.writer().Store(makeWriterWord(writerClosed, w.stream, os.Getpid()))
 	wake(futex32(w.c.head()))
 	err := sys.Close(w.fd)
 	w.fd = -1

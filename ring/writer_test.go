@@ -1,6 +1,7 @@
 package ring_test
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"testing"
@@ -12,7 +13,8 @@ import (
 // A ring has one live writer: a second one fails with fs.ErrExist, in
 // the same process or another. After a writer process is killed (holding
 // a half-written loan), a new writer takes over and continues the
-// sequence, and readers see one unbroken stream without the lost loan.
+// sequence in a new stream: readers see the dead writer's frames, the
+// end of its stream, then the new one's, without the lost loan.
 func TestSecondWriter(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
@@ -39,14 +41,17 @@ func TestSecondWriter(t *testing.T) {
 			}
 			defer w.Close()
 			publish(t, w, 2, time.Second)
-			expectRun(t, rd, 0, 12)
+			expectRun(t, rd, 0, 10)
+			expectEOF(t, rd)
+			expectRun(t, rd, 10, 2)
 			expectNoWriter(t, r)
 		})
 	}
 }
 
-// A writer that closed cleanly can be followed by another, which goes on
-// from the head; readers that were waiting see the stream continue.
+// A writer that closed cleanly can be followed by another, which starts
+// a new stream at the head: a reader sees each stream end with io.EOF,
+// then the next, its frames indexed from 0 and numbered by stream.
 func TestWriterAfterClose(t *testing.T) {
 	r := newRing(t, 8, 4, ring.Broadcast, ring.Block, 1)
 	rd, err := r.Reader()
@@ -63,7 +68,15 @@ func TestWriterAfterClose(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		expectRun(t, rd, uint64(3*i), 3)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		for j := range 3 {
+			f, err := rd.Next(ctx)
+			if err != nil || f.Seq != uint64(3*i+j) || f.Stream != uint32(i+1) || f.Index != uint64(j) {
+				t.Fatalf("frame %d %+v, %v", 3*i+j, f, err)
+			}
+		}
+		cancel()
+		expectEOF(t, rd)
 	}
 	if h := r.Stat().Head; h != 9 {
 		t.Errorf("head %d after three writers of 3 frames", h)

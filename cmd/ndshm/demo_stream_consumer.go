@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 )
 
@@ -33,15 +32,16 @@ func init() {
 // lang is the consumer's language, for a sentence: "Go".
 func (c *consumer) lang() string { return strings.Fields(c.who)[0] }
 
-// goConsumer is `ndshm ring recv --verify` in a process of its own.
-func goConsumer(who, name string, k int) *consumer {
+// goConsumer is `ndshm ring recv --verify` in a process of its own: it
+// reads to the end of the stream, however many frames the writer managed.
+func goConsumer(who, name string) *consumer {
 	cmd := helper("ring-recv")
-	cmd.Args = append(cmd.Args, "--frames", strconv.Itoa(k), "--verify", "--json", "--timeout", "1m", name)
+	cmd.Args = append(cmd.Args, "--verify", "--json", "--timeout", "1m", name)
 	return &consumer{who: who, cmd: quietRace(cmd)}
 }
 
 // pyConsumer is python/ndshm.py's ring-recv --verify, or nil and why not.
-func pyConsumer(ctx context.Context, name string, k int) (*consumer, error) {
+func pyConsumer(ctx context.Context, name string) (*consumer, error) {
 	if exec.CommandContext(ctx, python, "-c", "import numpy").Run() != nil {
 		return nil, errNoNumPy
 	}
@@ -52,7 +52,7 @@ func pyConsumer(ctx context.Context, name string, k int) (*consumer, error) {
 	if exec.CommandContext(ctx, python, script, "ring-recv", "-h").Run() != nil {
 		return nil, fmt.Errorf("%s has no ring-recv command", script)
 	}
-	cmd := exec.Command(python, script, "ring-recv", "--frames", strconv.Itoa(k), "--verify", "--timeout", "1m", name)
+	cmd := exec.Command(python, script, "ring-recv", "--verify", "--timeout", "1m", name)
 	cmd.Stderr = os.Stderr
 	return &consumer{who: "Python consumer (ndshm.py ring-recv)", cmd: cmd}, nil
 }

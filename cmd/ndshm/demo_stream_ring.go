@@ -14,7 +14,7 @@ import (
 // to a Go consumer process and a Python one (or a second Go one).
 func streamRing(ctx context.Context, d *demo, s streamSpec) (streamRun, error) {
 	name := fmt.Sprintf("ndshm-demo-ring-%d", os.Getpid())
-	cons := ringConsumers(ctx, d, name, s.frames())
+	cons := ringConsumers(ctx, d, name)
 	start := time.Now()
 	r, err := ring.Create(name, ring.Config{DType: ndshm.Uint8, Frame: s.frame, Slots: s.slots,
 		Mode: ring.Broadcast, Policy: ring.Block, Readers: len(cons)})
@@ -63,11 +63,11 @@ func streamRing(ctx context.Context, d *demo, s streamSpec) (streamRun, error) {
 
 // ringConsumers are ndshm ring recv --verify in a process of its own and
 // Python's ring-recv --verify, or, if Python cannot, a second Go one.
-func ringConsumers(ctx context.Context, d *demo, name string, k int) []*consumer {
-	second, why := pyConsumer(ctx, name, k)
+func ringConsumers(ctx context.Context, d *demo, name string) []*consumer {
+	second, why := pyConsumer(ctx, name)
 	if second == nil {
 		fmt.Fprintf(d.out, "   (no Python consumer: %v; a second Go process reads instead)\n", why)
-		second = goConsumer("Go consumer 2 (ndshm ring recv)", name, k)
+		second = goConsumer("Go consumer 2 (ndshm ring recv)", name)
 	}
-	return []*consumer{goConsumer("Go consumer (ndshm ring recv)", name, k), second}
+	return []*consumer{goConsumer("Go consumer (ndshm ring recv)", name), second}
 }

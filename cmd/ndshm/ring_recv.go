@@ -12,7 +12,10 @@ import (
 
 const ringRecvAbout = `
 Subscribes to the ring NAME and receives frames in place until --frames
-have come or the writer closes the stream. It reports the frames, their
+have come or the stream ends. A ring carries one stream per writer: a
+reader that subscribes while a writer lives reads the rest of its stream;
+one that subscribes between streams waits for the next writer's. It
+reports the frames, their
 rate (first to last), and the latency from publishing to receiving, which
 the ring's per-frame publish time gives.
 
@@ -26,8 +29,10 @@ is checked in full; a larger one at its first and last 64 KiB and at 1024
 elements that move from frame to frame (a torn frame differs at its start
 or everywhere, since writers fill from the front).
 
---timeout bounds the wait for each frame. The exit status is 1 if --verify
-found torn or duplicated frames. --json prints {"frames","lost","dup",
+--timeout (default 30s; 0: wait forever) bounds the wait for a writer
+and for each frame. The exit status is 1 if a wait timed out, if the
+stream ended before --frames frames came, or if --verify found torn or
+duplicated frames. --json prints {"frames","lost","dup",
 "torn","fps","p50_us","p99_us","missed"}.`
 
 // recvReport is what ring recv prints.
@@ -47,7 +52,7 @@ func runRingRecv(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "ring recv", "ring recv NAME [--frames K] [--verify] [--timeout D] [--spin D] [--json]", ringRecvAbout)
 	frames := f.Int("frames", 0, "stop after `K` frames (default: at the end of the stream)")
 	verify := f.Bool("verify", false, "check ring send's test pattern in every frame")
-	timeout := f.Duration("timeout", 0, "give up after waiting `D` for a frame (default 0: never)")
+	timeout := f.Duration("timeout", 30*time.Second, "give up after waiting `D` for a writer or a frame (default 30s; 0: never)")
 	spin := f.Duration("spin", 0, "poll for up to `D` before sleeping: lower latency for a core's polling")
 	asJSON := f.Bool("json", false, "print the report as JSON")
 	pos, err := f.parse(args)
@@ -65,7 +70,7 @@ func runRingRecv(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	c := &receiver{mode: r.Mode(), timeout: *timeout}
+	c := &receiver{name: r.Name(), mode: r.Mode(), timeout: *timeout}
 	if *verify {
 		if c.p, err = newPattern(r.Block().DType()); err != nil {
 			return fmt.Errorf("ring recv %s: %w", r.Name(), err)
@@ -85,6 +90,9 @@ func runRingRecv(ctx context.Context, e *env, args []string) error {
 	if perr := printRecv(e.stdout, rep, r.FrameBytes(), *asJSON); err == nil {
 		err = perr
 	}
+	if err == nil && rep.Frames < *frames {
+		err = fmt.Errorf("ring recv %s: the stream ended after %d of --frames %d frames", r.Name(), rep.Frames, *frames)
+	}
 	if err == nil && *verify && (rep.Torn > 0 || rep.Dup > 0) {
 		err = fmt.Errorf("ring recv %s: %d torn and %d duplicated frames", r.Name(), rep.Torn, rep.Dup)
 	}
@@ -93,6 +101,7 @@ func runRingRecv(ctx context.Context, e *env, args []string) error {
 
 // receiver counts what one reader receives.
 type receiver struct {
+	name    string
 	mode    ring.Mode
 	p       *pattern // nil without --verify
 	timeout time.Duration
@@ -115,7 +124,10 @@ func (c *receiver) receive(ctx context.Context, rd *ring.Reader, k int) error {
 			return nil
 		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return fmt.Errorf("no frame came within --timeout %v: %w", c.timeout, err)
+			if rd.Stream() == 0 {
+				return fmt.Errorf("ring recv %s: waited --timeout %v for a writer to start a stream: %w", c.name, c.timeout, err)
+			}
+			return fmt.Errorf("ring recv %s: waited --timeout %v for frame %d of stream %d: %w", c.name, c.timeout, c.n, rd.Stream(), err)
 		}
 		if err != nil {
 			return err

@@ -17,9 +17,14 @@ low bits of i for other integers, float(i), i+0j, i mod 2 for bool), with
 tag i. ring recv --verify checks it. At the end the stream is closed, and
 readers get end-of-stream once they have read every frame.
 
---timeout bounds each wait: for --wait-readers readers, and for a free
-slot (under the block policy, readers that stop releasing frames stop
-the writer). Without --frames it sends until interrupted.
+Each ring send is a new stream: its frames are indexed (and tagged) from
+0 whatever the ring carried before, while their sequence numbers go on
+from the last stream's.
+
+--timeout (default 30s; 0: wait forever) bounds each wait: for
+--wait-readers readers, and for a free slot (under the block policy,
+readers that stop releasing frames stop the writer). Without --frames it
+sends until interrupted.
 
 Prints the frames sent, frames a second and MiB a second, or with --json
 {"frames","seconds","fps","mib_s","frame_bytes"}.`
@@ -40,7 +45,7 @@ func runRingSend(ctx context.Context, e *env, args []string) error {
 	f.IntVar(&s.frames, "frames", 0, "send `K` frames, then close the stream (default: until interrupted)")
 	f.Float64Var(&s.rate, "rate", 0, "publish at most `FPS` frames a second (default 0: as fast as the ring takes them)")
 	f.IntVar(&s.readers, "wait-readers", 0, "first wait until `N` readers have subscribed")
-	f.DurationVar(&s.timeout, "timeout", 0, "give up after waiting `D` for readers or a free slot (default 0: never)")
+	f.DurationVar(&s.timeout, "timeout", 30*time.Second, "give up after waiting `D` for readers or a free slot (default 30s; 0: never)")
 	asJSON := f.Bool("json", false, "print the summary as JSON")
 	pos, err := f.parse(args)
 	if err == nil {
@@ -96,7 +101,8 @@ func (s *sender) run(ctx context.Context, r *ring.Ring) (sendReport, error) {
 		err := r.WaitReaders(wctx, s.readers)
 		cancel()
 		if err != nil {
-			return sendReport{}, fmt.Errorf("ring send %s: waiting for %d readers: %w", r.Name(), s.readers, err)
+			return sendReport{}, fmt.Errorf("ring send %s: waited --timeout %v for %d readers to subscribe, %d did: %w",
+				r.Name(), s.timeout, s.readers, len(r.Stat().Readers), err)
 		}
 	}
 	start := time.Now()
@@ -135,6 +141,9 @@ func (s *sender) send(ctx context.Context, k int) (int, error) {
 		lctx, cancel := waitCtx(ctx, s.timeout)
 		f, err := s.w.Loan(lctx)
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return i, fmt.Errorf("waited --timeout %v for readers to release a slot: %w", s.timeout, err)
+		}
 		if err != nil {
 			return i, err
 		}

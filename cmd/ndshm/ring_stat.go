@@ -14,13 +14,14 @@ import (
 const ringStatAbout = `
 Shows the ring NAME as its cursors are now, read without stopping anyone
 (numbers may be a few frames apart): its mode, policy and slots; the
-writer's state (none yet, live, closed, or dead: its lock is gone) and
-the frames it has published; and each subscribed reader's place, pid,
+writer's state (none yet, live, closed, or dead: its lock is gone), the
+number of its stream (each writer starts one) and the frames published
+in all streams; and each subscribed reader's place, pid,
 whether it lives, the frame it reads next, its lag behind the writer, the
 frame it holds, and the frames it missed and received.
 
 --json prints the ring's Stat: {"name","mode","policy","slots",
-"frame_bytes","head","writer","writer_pid","queue_next","readers":[{"place",
+"frame_bytes","head","writer","writer_pid","stream","queue_next","readers":[{"place",
 "pid","alive","next","lag","holding","missed","received"}]}.`
 
 // runRingStat is `ndshm ring stat`.
@@ -53,6 +54,9 @@ func printRingStat(w io.Writer, st ring.Stat) error {
 	fmt.Fprintf(w, "writer: %s", st.Writer)
 	if st.WriterPID != 0 {
 		fmt.Fprintf(w, " (pid %d)", st.WriterPID)
+	}
+	if st.Stream != 0 { // one stream per writer; frames are numbered across them
+		fmt.Fprintf(w, ", stream %d", st.Stream)
 	}
 	fmt.Fprintf(w, ", %d frames published", st.Head)
 	if st.Mode == ring.Queue.String() {

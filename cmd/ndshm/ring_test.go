@@ -129,8 +129,8 @@ func TestRingErrors(t *testing.T) {
 		{[]string{"ring", "stat", missing}, "no such file"},
 		{[]string{"ring", "send", bytesRing}, "test pattern is not defined for dtype |S4"},
 		{[]string{"ring", "recv", bytesRing, "--verify"}, "test pattern is not defined"},
-		{[]string{"ring", "recv", u1Ring, "--timeout", "20ms"}, "no frame came within --timeout 20ms"},
-		{[]string{"ring", "send", u1Ring, "--wait-readers", "1", "--timeout", "20ms"}, "waiting for 1 readers: context deadline exceeded"},
+		{[]string{"ring", "recv", u1Ring, "--timeout", "20ms"}, "waited --timeout 20ms for a writer to start a stream"},
+		{[]string{"ring", "send", u1Ring, "--wait-readers", "1", "--timeout", "20ms"}, "waited --timeout 20ms for 1 readers to subscribe, 0 did: context deadline exceeded"},
 	} {
 		_, _, err := ndshmRun(t, tc.args...)
 		if err == nil || isUsage(err) || !strings.Contains(err.Error(), tc.want) {
