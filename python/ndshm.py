@@ -23,12 +23,17 @@ Blocks are mapped with os.open + mmap.mmap, not multiprocessing.shared_memory:
 SharedMemory registers every block it opens with Python's resource_tracker, which
 unlinks it when the process exits even if the process merely attached it
 (cpython issue 82300).  Here nothing is registered, so attaching never destroys.
-Python cannot hold the creator's liveness lock reliably beyond its own life, so
-blocks created here are persistent: they live until unlink().
+
+Blocks created here are owned, as Go's are: the creating process holds the OFD
+liveness lock on the footer's liveness byte and unlinks the block on close(name) or
+at exit; if it dies (SIGKILL too) the kernel drops the lock, `ndshm ls` shows an
+orphan and `ndshm gc` removes it.  create(..., persistent=True) makes a block that
+lives until unlink().
 """
 
 import argparse
 import ast
+import atexit
 import ctypes
 import errno
 import fcntl
@@ -49,7 +54,7 @@ import weakref
 import numpy as np
 from numpy.lib import format as npyfmt
 
-__all__ = ['attach', 'create', 'unlink', 'info', 'Client', 'ServerError', 'default_socket',
+__all__ = ['attach', 'create', 'close', 'unlink', 'info', 'Client', 'ServerError', 'default_socket',
            'Ring', 'Reader', 'Writer', 'Frame', 'TornFrame', 'WriterDied']
 
 SHM_DIR = '/dev/shm'
@@ -58,6 +63,7 @@ PAGE = 4096
 FOOTER_LEN = 4096
 KIND_ARRAY, KIND_RING = 1, 2
 FLAG_PERSISTENT, FLAG_ANONYMOUS = 1, 2
+LIVENESS_OFF = 64           # the footer byte an owned block's creator read-locks
 
 # magic, version, kind, flags, creator pid, creator start time, created ns, H, N
 _FOOTER = struct.Struct('<8sIIQqQqQQ')
@@ -221,14 +227,19 @@ def _npy_header(dtype, shape, fortran):
     raise ValueError('dtype too large for a .npy header')
 
 
-def create(name, shape, dtype, order='C', fill=None):
+def create(name, shape, dtype, order='C', fill=None, persistent=False):
     """Create the ndshm block /dev/shm/NAME and return a writable view of it.
 
-    The data is zeroed, or set to fill.  The block is persistent (it lives until
-    unlink).  The name must be free (FileExistsError otherwise); the memory is
-    reserved up front, so a full /dev/shm raises OSError(ENOSPC) here.  Where the
-    kernel allows it the block is built unnamed (O_TMPFILE) and linked to its
-    name only when complete, so no reader ever sees it half-written.
+    The data is zeroed, or set to fill.  The block is owned by this process, as
+    Go's Create makes it: this process holds its liveness lock (an OFD read lock on
+    the footer's liveness byte) and unlinks it on close(name) or at exit; if the
+    process dies without that (SIGKILL), the block is an orphan that `ndshm gc`
+    removes.  With persistent=True it lives until unlink() instead.  Views stay
+    valid after the name is gone.  The name must be free (FileExistsError
+    otherwise); the memory is reserved up front, so a full /dev/shm raises
+    OSError(ENOSPC) here.  Where the kernel allows it the block is built unnamed
+    (O_TMPFILE) and linked to its name only when complete, so no reader ever sees
+    it half-written nor an owned block without its lock.
     """
     path = _path(name)
     dtype, shape = _check_dtype(dtype), _check_shape(shape)
@@ -238,7 +249,7 @@ def create(name, shape, dtype, order='C', fill=None):
     H, N = len(header), dtype.itemsize * math.prod(shape)
     F = _roundup(H + N)
     footer = bytearray(FOOTER_LEN)
-    _FOOTER.pack_into(footer, 0, _FOOTER_MAGIC, VERSION, KIND_ARRAY, FLAG_PERSISTENT,
+    _FOOTER.pack_into(footer, 0, _FOOTER_MAGIC, VERSION, KIND_ARRAY, FLAG_PERSISTENT if persistent else 0,
                       os.getpid(), _start_time(), time.time_ns(), H, N)
     _TRAILER.pack_into(footer, FOOTER_LEN - _TRAILER.size, FOOTER_LEN, _TRAILER_MAGIC)
 
@@ -251,10 +262,13 @@ def create(name, shape, dtype, order='C', fill=None):
     if fd is None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                      0o600)
+    kept = False
     try:
         os.posix_fallocate(fd, 0, F + FOOTER_LEN)
         os.pwrite(fd, header, 0)
         os.pwrite(fd, footer, F)
+        if not persistent:      # before the name exists: nobody sees it lockless
+            _lock(fd, F + LIVENESS_OFF, fcntl.F_RDLCK)
         a = _view(fd, H + N, dtype, shape, H, order, False)
         if fill is not None:
             a[...] = fill
@@ -266,6 +280,9 @@ def create(name, shape, dtype, order='C', fill=None):
                 raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path) from None
             finally:
                 os.close(proc)
+        if not persistent:
+            _own(path, fd)
+            kept = True
         return a
     except BaseException:
         if not tmpfile:
@@ -277,12 +294,88 @@ def create(name, shape, dtype, order='C', fill=None):
                 pass
         raise
     finally:
+        if not kept:
+            os.close(fd)
+
+
+# Owned blocks: path -> the descriptor whose open file description holds the liveness
+# lock.  A raw int, never a file object whose finalizer could close it and drop the lock.
+_owned = {}
+_owned_lock = threading.Lock()
+_owner_pid = os.getpid()
+
+
+def _own(path, fd):
+    with _owned_lock:
+        _owned[path] = fd
+
+
+def _same_file(fd, path):
+    try:
+        a, b = os.fstat(fd), os.lstat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def close(name):
+    """End this process's ownership of the block it created as NAME: unlink the name
+    (unless it now names another file) and drop the liveness lock.  Views stay valid.
+    Returns whether it unlinked; a block this process does not own is left alone."""
+    path = _path(name)
+    with _owned_lock:
+        fd = _owned.pop(path, None)
+    if fd is None:
+        return False
+    try:
+        if _same_file(fd, path):
+            try:
+                os.unlink(path)
+                return True
+            except FileNotFoundError:
+                pass
+        return False
+    finally:
         os.close(fd)
 
 
+@atexit.register
+def _close_all():
+    """At exit, the owner unlinks its owned blocks (a forked child owns none)."""
+    if os.getpid() != _owner_pid:
+        return
+    for path in list(_owned):
+        try:
+            close(os.path.basename(path))
+        except OSError:
+            pass
+
+
+def _forget_owned():
+    """In a forked child: the parent owns the blocks.  Closing the child's copies of
+    the descriptors keeps the lock (the parent's descriptor still holds it)."""
+    global _owner_pid, _owned_lock
+    _owner_pid, _owned_lock = os.getpid(), threading.Lock()
+    for fd in _owned.values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _owned.clear()
+
+
+os.register_at_fork(after_in_child=_forget_owned)
+
+
 def unlink(name):
-    """Remove the name /dev/shm/NAME.  Mapped views stay valid until dropped."""
-    os.unlink(_path(name))
+    """Remove the name /dev/shm/NAME.  Mapped views stay valid until dropped.
+    An owned block of this process is also released (see close)."""
+    path = _path(name)
+    with _owned_lock:
+        fd = _owned.pop(path, None)
+    if fd is not None:
+        os.close(fd)
+    os.unlink(path)
 
 
 def info(name):
@@ -1487,7 +1580,7 @@ def main(argv=None):
         elif args.cmd == 'info':
             print(json.dumps(info(args.name)))
         elif args.cmd == 'create':
-            create(args.name, args.shape, args.dtype, args.order, args.fill)
+            create(args.name, args.shape, args.dtype, args.order, args.fill, persistent=True)
         elif args.cmd == 'ring-recv':
             rep, ok = _ring_recv(args.name, args.frames, args.verify, args.timeout)
             print(json.dumps(rep))
