@@ -86,12 +86,52 @@ def _path(name):
     return os.path.join(SHM_DIR, base)
 
 
+# The dtypes a block may hold: exactly those Go's ParseDType and fromDescr accept
+# (dtype.go, dtype_npy.go), checked against the same table, testdata/dtypes.json.
+_SIZES = {'b': (1,), 'i': (1, 2, 4, 8), 'u': (1, 2, 4, 8), 'f': (2, 4, 8), 'c': (8, 16),
+          'M': (8,), 'm': (8,)}
+_UNITS = ('Y', 'M', 'W', 'D', 'h', 'm', 's', 'ms', 'us', 'ns', 'ps', 'fs', 'as', 'generic')
+_MAX_RECORD = 1 << 30       # Go's maxRecord: a record's bytes
+_MAX_SIZE = 1 << 46         # Go's maxSize: a block's data bytes
+_MAX_DIMS = 32              # NumPy 1.x's NPY_MAXDIMS, Go's npy.MaxDims
+_SUPPORTED = ('ndshm blocks hold bool, int8-64, uint8-64, float16/32/64, complex64/128, '
+              'datetime64/timedelta64 with a plain unit, bytes (S), void (V) and records of these')
+
+
+def _check_simple(s):
+    """Refuse a simple descr string ('<f8') as Go's ParseDType does, with its words."""
+    order, rest = (s[0], s[1:]) if s[:1] in ('<', '>', '|', '=') else ('<', s)
+    order = '<' if order == '=' else order
+    kind, size, unit = rest[:1], rest[1:], ''
+    if kind in ('M', 'm') and '[' in size:
+        size, unit = size[:size.index('[')], size[size.index('['):]
+    ok = len(rest) >= 2 and size.isdigit() and size.isascii() and (
+        not unit or unit[-1:] == ']' and unit[1:-1] in _UNITS)
+    if ok:
+        n = int(size)
+        ok = n in _SIZES[kind] if kind in _SIZES else kind in ('S', 'V') and 0 < n <= _MAX_RECORD
+    if not ok:
+        raise ValueError('unsupported dtype "%s%s": %s' % (order, rest, _SUPPORTED))
+
+
+def _check_descr(d):
+    """Refuse a .npy descr (a string or a record's field list) that Go cannot open."""
+    if isinstance(d, str):
+        return _check_simple(d)
+    if not d:
+        raise ValueError('structured dtype with no fields: ' + _SUPPORTED)
+    for f in d:
+        _check_descr(f[1])
+
+
 def _check_dtype(dtype):
     dtype = np.dtype(dtype)
-    if dtype.hasobject:
-        raise ValueError('dtype %s holds Python objects; it cannot be shared' % dtype)
-    if dtype.itemsize == 0:
-        raise ValueError('dtype %s has no size' % dtype)
+    if dtype.subdtype is not None:
+        raise ValueError('dtype %s is a sub-array: put its shape %r in the array\'s shape'
+                         % (dtype, dtype.shape))
+    _check_descr(npyfmt.dtype_to_descr(dtype))
+    if dtype.itemsize == 0 or dtype.itemsize > _MAX_RECORD:
+        raise ValueError('dtype %s: %d-byte elements; %s' % (dtype, dtype.itemsize, _SUPPORTED))
     return dtype
 
 
