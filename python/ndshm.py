@@ -200,20 +200,21 @@ def _view(fd, length, dtype, shape, offset, order, readonly):
     return np.ndarray(shape, dtype, buffer=mm, offset=offset, order=order)
 
 
-def attach(name, dtype=None, shape=None, order='C', readonly=False):
+def attach(name, dtype=None, shape=None, order=None, readonly=False):
     """Return a zero-copy ndarray over the block /dev/shm/NAME.
 
-    Without dtype and shape the block must be an ndshm block; its footer and .npy
-    header are validated (ValueError if anything is inconsistent) and give the
-    dtype, shape and order.  With dtype and shape it is a raw block: the data
-    starts at offset 0 in the given order, and the file must be large enough.
+    An ndshm block's footer and .npy header are validated (ValueError if anything is
+    inconsistent) and give the dtype, shape and order; dtype, shape and order may be
+    given too, and must then agree with them (ValueError naming both otherwise).  A
+    raw block (no ndshm trailer, say from SharedMemory) needs dtype and shape: the data
+    starts at offset 0, in order (default 'C'), and the file must be large enough.
     The array keeps the mapping alive; it is writable unless readonly is true.
     Attaching never registers the block with resource_tracker.
     """
     path = _path(name)
     if (dtype is None) != (shape is None):
         raise ValueError('give both dtype and shape (raw block) or neither')
-    if order not in ('C', 'F'):
+    if order not in (None, 'C', 'F'):
         raise ValueError("order must be 'C' or 'F', not %r" % (order,))
     fd = _open(path, os.O_RDONLY if readonly else os.O_RDWR)
     try:
@@ -222,22 +223,40 @@ def attach(name, dtype=None, shape=None, order='C', readonly=False):
         os.close(fd)
 
 
-def _attach_fd(fd, name, dtype=None, shape=None, order='C', readonly=False):
+def _has_trailer(fd):
+    """Whether the file ends in ndshm's trailer magic: it claims to be an ndshm block."""
+    size = os.fstat(fd).st_size
+    return size >= _TRAILER.size and os.pread(fd, 8, size - 8) == _TRAILER_MAGIC
+
+
+def _spec_text(dtype, shape, order=None):
+    d = npyfmt.dtype_to_descr(dtype)
+    return '%s %r%s' % (d if isinstance(d, str) else repr(d), shape, ' order ' + order if order else '')
+
+
+def _attach_fd(fd, name, dtype=None, shape=None, order=None, readonly=False):
     """attach() of the block open as fd, which the caller still owns and may close.
 
     name only labels errors.  The mapping does not need the descriptor.
     """
-    if dtype is None:
-        b = _read_block(fd, name)
-        dtype, shape, order, offset, n = b['dtype'], b['shape'], b['order'], b['H'], b['N']
-    else:
-        dtype, shape, offset = _check_dtype(dtype), _check_shape(shape), 0
-        n = dtype.itemsize * math.prod(shape)
-        size = os.fstat(fd).st_size
-        if size < n:
-            raise ValueError('%s: %d bytes, too small for %s%r (%d bytes)'
-                             % (name, size, dtype, shape, n))
-    return _view(fd, offset + n, dtype, shape, offset, order, readonly)
+    if dtype is not None:
+        dtype, shape = _check_dtype(dtype), _check_shape(shape)
+        if not _has_trailer(fd):
+            n = dtype.itemsize * math.prod(shape)
+            size = os.fstat(fd).st_size
+            if size < n:
+                raise ValueError('%s: %d bytes, too small for %s%r (%d bytes)'
+                                 % (name, size, dtype, shape, n))
+            return _view(fd, n, dtype, shape, 0, order or 'C', readonly)
+    b = _read_block(fd, name)
+    if dtype is not None:   # redundant if it agrees; the header is never read as data
+        if dtype != b['dtype'] or shape != b['shape']:
+            raise ValueError('block %s holds %s, not %s' % (
+                name, _spec_text(b['dtype'], b['shape']), _spec_text(dtype, shape)))
+        if order and order != b['order'] and len(shape) > 1:
+            raise ValueError('block %s holds %s, not %s' % (
+                name, _spec_text(b['dtype'], b['shape'], b['order']), _spec_text(dtype, shape, order)))
+    return _view(fd, b['H'] + b['N'], b['dtype'], b['shape'], b['H'], b['order'], readonly)
 
 
 def _start_time():
@@ -1592,7 +1611,7 @@ def main(argv=None):
         c.add_argument('name')
         c.add_argument('--dtype', required=c is create_)
         c.add_argument('--shape', type=_parse_shape, required=c is create_, help='e.g. 3,4')
-        c.add_argument('--order', choices='CF', default='C')
+        c.add_argument('--order', choices='CF', help='default: the header\'s, or C for a raw block')
     create_.add_argument('--fill', type=_parse_fill, help='a Python literal, nan or inf')
     recv = sub.add_parser('ring-recv', help='receive frames from a broadcast ring; report as '
                           'ndshm ring recv --json does (exit 1 if --verify finds torn or duplicate frames)')
@@ -1620,7 +1639,7 @@ def main(argv=None):
         elif args.cmd == 'info':
             print(json.dumps(info(args.name)))
         elif args.cmd == 'create':
-            create(args.name, args.shape, args.dtype, args.order, args.fill, persistent=True)
+            create(args.name, args.shape, args.dtype, args.order or 'C', args.fill, persistent=True)
         elif args.cmd == 'ring-recv':
             rep, ok = _ring_recv(args.name, args.frames, args.verify, args.timeout)
             print(json.dumps(rep))

@@ -1,0 +1,65 @@
+package ndshm_test
+
+import (
+	"testing"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/shmtest"
+)
+
+// attach with a dtype and shape on a block that has a header: an agreeing
+// spec is redundant and gives the block's array (never its header read as
+// data); a disagreeing one is an error naming both.
+func TestPythonAttachSpecOnHeaderedBlock(t *testing.T) {
+	name := shmtest.Name()
+	b, err := ndshm.Create(name, ndshm.Spec{DType: ndshm.Float64, Shape: []int{10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a, _ := ndshm.View[float64](b)
+	for i := range 10 {
+		a.Set(float64(i)+0.5, i)
+	}
+	f, err := ndshm.Create(shmtest.Name(), ndshm.Spec{DType: ndshm.Int32, Shape: []int{2, 3}, Fortran: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got struct {
+		Same, Native []float64
+		Errors       []string
+	}
+	python(t, &got, `def err(*a, **k):
+    try:
+        ndshm.attach(*a, **k)
+        return 'no error'
+    except ValueError as e:
+        return str(e)
+name, fname = sys.argv[1], sys.argv[2]
+print(json.dumps({'Same': ndshm.attach(name, '<f8', (10,)).tolist(),
+  'Native': ndshm.attach(name, np.float64, 10, readonly=True).tolist(),
+  'Errors': [err(name, '<f4', (10,)), err(name, '<f8', (5,)), err(fname, '<i4', (2, 3), order='C'),
+             err(fname, '<i4', (2, 3), order='F')]}))`, name, f.Name())
+	for _, s := range [][]float64{got.Same, got.Native} {
+		for i, v := range s {
+			if v != float64(i)+0.5 {
+				t.Fatalf("attach with the block's own spec reads %v", s)
+			}
+		}
+	}
+	want := []string{
+		"block " + name + " holds <f8 (10,), not <f4 (10,)",
+		"block " + name + " holds <f8 (10,), not <f8 (5,)",
+		"block " + f.Name() + " holds <i4 (2, 3) order F, not <i4 (2, 3) order C",
+		"no error",
+	}
+	if len(got.Errors) != len(want) {
+		t.Fatalf("errors %q", got.Errors)
+	}
+	for i := range want {
+		if got.Errors[i] != want[i] {
+			t.Errorf("error %d: %q, want %q", i, got.Errors[i], want[i])
+		}
+	}
+}
