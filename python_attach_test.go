@@ -1,7 +1,15 @@
 package ndshm_test
 
 import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/shmtest"
@@ -60,6 +68,44 @@ print(json.dumps({'Same': ndshm.attach(name, '<f8', (10,)).tolist(),
 	for i := range want {
 		if got.Errors[i] != want[i] {
 			t.Errorf("error %d: %q, want %q", i, got.Errors[i], want[i])
+		}
+	}
+}
+
+// A FIFO planted under a block's name is refused at once, never waited on.
+func TestPythonFIFOUnderBlockName(t *testing.T) {
+	name := shmtest.Name()
+	if err := syscall.Mkfifo("/dev/shm/"+name, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove("/dev/shm/" + name)
+	py, dir := shmtest.Python(t), filepath.Dir(shmtest.Helper(t))
+	// The deadline only keeps a regression from hanging the run.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, py, "-c", `import sys, json; sys.path.insert(0, sys.argv[1]); import ndshm
+out = []
+for f in (lambda: ndshm.info(sys.argv[2]), lambda: ndshm.attach(sys.argv[2], readonly=True),
+          lambda: ndshm.attach(sys.argv[2], 'u1', 1, readonly=True), lambda: ndshm.attach(sys.argv[2])):
+    try:
+        f()
+        out.append('no error')
+    except ValueError as e:
+        out.append(str(e))
+print(json.dumps(out))`, dir, name).Output()
+	if ctx.Err() != nil {
+		t.Fatal("python hung on a FIFO under a block name")
+	}
+	if err != nil {
+		t.Fatalf("python: %v", err)
+	}
+	var got []string
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != 4 {
+		t.Fatalf("python printed %q", out)
+	}
+	for _, e := range got {
+		if !strings.Contains(e, "not a regular file") {
+			t.Errorf("python on a FIFO: %q", e)
 		}
 	}
 }

@@ -185,10 +185,13 @@ def _read_block(fd, name):
 
 
 def _open(path, flags):
-    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
+    """Open a block as Go's sys.Open does: O_NOFOLLOW (a planted symlink cannot redirect
+    us), O_CLOEXEC, and O_NONBLOCK (a FIFO planted under the name cannot hang us); then
+    refuse anything but a regular file."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise ValueError('%s is not a regular file' % path)
+        raise ValueError('%s is not a regular file, so not a block' % path)
     return fd
 
 
