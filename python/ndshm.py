@@ -143,6 +143,22 @@ def _check_shape(shape):
     return shape
 
 
+def _check_size(dtype, shape):
+    """Refuse shapes Go refuses (Spec.check): over 32 dimensions, or more than 2^46 bytes
+    counting only the non-zero dimensions, as NumPy refuses them even when empty."""
+    if len(shape) > _MAX_DIMS:
+        raise ValueError('%d dimensions, at most %d allowed' % (len(shape), _MAX_DIMS))
+    if any(d < 0 for d in shape) or dtype.itemsize * math.prod(d for d in shape if d) > _MAX_SIZE:
+        raise ValueError('shape %r of %s: negative or too large (at most %d bytes)'
+                         % (tuple(shape), dtype, _MAX_SIZE))
+
+
+# Caps on what a block may claim, Go's (footer.go, meta.go, internal/npy): nothing a
+# footer says is read or allocated before it passes them.
+_MAX_HEADER = (1 << 20) + PAGE                          # npy.MaxHeaderLen + page
+_MAX_FOOTER = _roundup(128 + (1 << 24) + _TRAILER.size)   # controlOff + maxControl + trailer
+
+
 def _read_block(fd, name):
     """Validate the ndshm block open on fd; return its footer and header fields."""
     size = os.fstat(fd).st_size
@@ -151,15 +167,15 @@ def _read_block(fd, name):
     L, magic = _TRAILER.unpack(os.pread(fd, _TRAILER.size, size - _TRAILER.size))
     if magic != _TRAILER_MAGIC:
         raise ValueError('%s: not an ndshm block (no trailer magic)' % name)
-    if L < FOOTER_LEN or L % PAGE or L > size - PAGE:
-        raise ValueError('%s: bad footer length %d for a %d-byte file' % (name, L, size))
+    if L < FOOTER_LEN or L % PAGE or L > _MAX_FOOTER or L > size:
+        raise ValueError('%s: footer length %d in a %d-byte file (at most %d)' % (name, L, size, _MAX_FOOTER))
     f = _FOOTER.unpack(os.pread(fd, _FOOTER.size, size - L))
     fmagic, version, kind, flags, pid, _start, created, H, N = f
     if fmagic != _FOOTER_MAGIC or version != VERSION:
         raise ValueError('%s: bad footer (magic %r, version %d)' % (name, fmagic, version))
-    if H == 0 or H % PAGE or H + N > size - L:
-        raise ValueError('%s: data [%d, %d) does not fit before the footer at %d'
-                         % (name, H, H + N, size - L))
+    if H == 0 or H % PAGE or H > _MAX_HEADER or N > _MAX_SIZE or _roundup(H + N) != size - L:
+        raise ValueError('%s: footer says data [%d, +%d) in a %d-byte file (header at most %d bytes, '
+                         'data at most %d)' % (name, H, N, size, _MAX_HEADER, _MAX_SIZE))
     head = os.pread(fd, H, 0)
     if len(head) != H:
         raise ValueError('%s: short read of the header' % name)
@@ -177,7 +193,11 @@ def _read_block(fd, name):
         raise ValueError('%s: bad .npy header: %s' % (name, e)) from None
     if hlen != H:
         raise ValueError('%s: .npy header is %d bytes, footer says %d' % (name, hlen, H))
-    if any(d < 0 for d in shape) or dtype.itemsize * math.prod(shape) != N:
+    try:
+        _check_size(dtype, shape)
+    except ValueError as e:
+        raise ValueError('%s: %s' % (name, e)) from None
+    if dtype.itemsize * math.prod(shape) != N:
         raise ValueError('%s: dtype %s and shape %r do not make %d bytes'
                          % (name, dtype, shape, N))
     return dict(kind=kind, flags=flags, pid=pid, created=created, H=H, N=N, L=L, size=size,
@@ -244,6 +264,7 @@ def _attach_fd(fd, name, dtype=None, shape=None, order=None, readonly=False):
     """
     if dtype is not None:
         dtype, shape = _check_dtype(dtype), _check_shape(shape)
+        _check_size(dtype, shape)
         if not _has_trailer(fd):
             n = dtype.itemsize * math.prod(shape)
             size = os.fstat(fd).st_size
@@ -305,6 +326,7 @@ def create(name, shape, dtype, order='C', fill=None, persistent=False):
     """
     path = _path(name)
     dtype, shape = _check_dtype(dtype), _check_shape(shape)
+    _check_size(dtype, shape)
     if order not in ('C', 'F'):
         raise ValueError("order must be 'C' or 'F', not %r" % (order,))
     header = _npy_header(dtype, shape, order == 'F')
