@@ -109,3 +109,34 @@ print(json.dumps(out))`, dir, name).Output()
 		}
 	}
 }
+
+// Client with no server says which socket, why, and what to do.
+func TestPythonClientNoServer(t *testing.T) {
+	dir := t.TempDir()
+	var got []string
+	python(t, &got, `import os
+os.environ['XDG_RUNTIME_DIR'] = sys.argv[1]  # no server there: the default socket is absent
+out = []
+for sock in [os.path.join(sys.argv[1], 'none.sock'), None]:
+    try:
+        ndshm.Client(sock)
+        out.append('no error')
+    except FileNotFoundError as e:
+        out.append(str(e))
+print(json.dumps(out))`, dir)
+	want := [][]string{
+		{filepath.Join(dir, "none.sock"), "No such file or directory", "ndshm serve --socket " + filepath.Join(dir, "none.sock"), "Client(socket=PATH)"},
+	}
+	if len(got) != 2 {
+		t.Fatalf("python: %q", got)
+	}
+	t.Logf("%s", got)
+	for _, w := range want[0] {
+		if !strings.Contains(got[0], w) {
+			t.Errorf("error %q does not say %q", got[0], w)
+		}
+	}
+	if !strings.Contains(got[1], "start one with `ndshm serve`") || !strings.Contains(got[1], filepath.Join(dir, "ndshm.sock")) {
+		t.Errorf("error for the default socket: %q", got[1])
+	}
+}

@@ -524,7 +524,12 @@ class Client:
         self._lock = threading.Lock()
         self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         try:
-            self._sock.connect(path)
+            try:
+                self._sock.connect(path)
+            except (FileNotFoundError, ConnectionRefusedError) as e:
+                raise type(e)(e.errno, 'no ndshm server at %s (%s): start one with `ndshm serve%s`, '
+                              'or pass the socket of a running one as Client(socket=PATH)'
+                              % (path, e.strerror, '' if path == default_socket() else ' --socket ' + path)) from None
             # Anyone may create a socket in /tmp: talk only to our own user's server.
             cred = self._sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED,
                                          struct.calcsize('3i'))
