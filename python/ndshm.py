@@ -223,7 +223,7 @@ def _view(fd, length, dtype, shape, offset, order, readonly):
     return np.ndarray(shape, dtype, buffer=mm, offset=offset, order=order)
 
 
-def attach(name, dtype=None, shape=None, order=None, readonly=False):
+def attach(name, dtype=None, shape=None, order=None, readonly=False, allow_foreign=False):
     """Return a zero-copy ndarray over the block /dev/shm/NAME.
 
     An ndshm block's footer and .npy header are validated (ValueError if anything is
@@ -233,6 +233,10 @@ def attach(name, dtype=None, shape=None, order=None, readonly=False):
     starts at offset 0, in order (default 'C'), and the file must be large enough.
     The array keeps the mapping alive; it is writable unless readonly is true.
     Attaching never registers the block with resource_tracker.
+
+    A block whose file belongs to neither this user nor root is refused
+    (PermissionError) unless allow_foreign is true: its owner can truncate the file
+    under the mapping, and touching the lost pages kills this process with SIGBUS.
     """
     path = _path(name)
     if (dtype is None) != (shape is None):
@@ -241,9 +245,20 @@ def attach(name, dtype=None, shape=None, order=None, readonly=False):
         raise ValueError("order must be 'C' or 'F', not %r" % (order,))
     fd = _open(path, os.O_RDONLY if readonly else os.O_RDWR)
     try:
+        if not allow_foreign:
+            _check_owner(fd, name)
         return _attach_fd(fd, name, dtype, shape, order, readonly)
     finally:
         os.close(fd)
+
+
+def _check_owner(fd, name):
+    """Refuse a block another user (not root) owns, as Go's Open does."""
+    uid, me = os.fstat(fd).st_uid, os.getuid()
+    if uid not in (me, 0):
+        raise PermissionError(errno.EACCES, 'block %s is owned by uid %d, neither you (uid %d) nor root: '
+                              'that user can truncate it under your mapping (SIGBUS); pass '
+                              'allow_foreign=True to attach it anyway' % (name, uid, me))
 
 
 def _has_trailer(fd):
