@@ -136,7 +136,7 @@ func TestNumPyCreatesGoReads(t *testing.T) {
 	}{{"<f8", "C", ndshm.Float64}, {"<f8", "F", ndshm.Float64}, {"<i2", "C", ndshm.Int16}, {"|u1", "F", ndshm.Uint8}} {
 		t.Run(tc.dtype+tc.order, func(t *testing.T) {
 			name := shmtest.Name()
-			python(t, nil, `a = ndshm.create(sys.argv[1], (3, 4), sys.argv[2], order=sys.argv[3])
+			python(t, nil, `a = ndshm.create(sys.argv[1], (3, 4), sys.argv[2], order=sys.argv[3], persistent=True)
 a[...] = np.arange(12).reshape(3, 4)
 print('null')`, name, tc.dtype, tc.order)
 			defer ndshm.Unlink(name)

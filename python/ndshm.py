@@ -23,12 +23,17 @@ Blocks are mapped with os.open + mmap.mmap, not multiprocessing.shared_memory:
 SharedMemory registers every block it opens with Python's resource_tracker, which
 unlinks it when the process exits even if the process merely attached it
 (cpython issue 82300).  Here nothing is registered, so attaching never destroys.
-Python cannot hold the creator's liveness lock reliably beyond its own life, so
-blocks created here are persistent: they live until unlink().
+
+Blocks created here are owned, as Go's are: the creating process holds the OFD
+liveness lock on the footer's liveness byte and unlinks the block on close(name) or
+at exit; if it dies (SIGKILL too) the kernel drops the lock, `ndshm ls` shows an
+orphan and `ndshm gc` removes it.  create(..., persistent=True) makes a block that
+lives until unlink().
 """
 
 import argparse
 import ast
+import atexit
 import ctypes
 import errno
 import fcntl
@@ -49,7 +54,7 @@ import weakref
 import numpy as np
 from numpy.lib import format as npyfmt
 
-__all__ = ['attach', 'create', 'unlink', 'info', 'Client', 'ServerError', 'default_socket',
+__all__ = ['attach', 'create', 'close', 'unlink', 'info', 'Client', 'ServerError', 'default_socket',
            'Ring', 'Reader', 'Writer', 'Frame', 'TornFrame', 'WriterDied']
 
 SHM_DIR = '/dev/shm'
@@ -58,6 +63,7 @@ PAGE = 4096
 FOOTER_LEN = 4096
 KIND_ARRAY, KIND_RING = 1, 2
 FLAG_PERSISTENT, FLAG_ANONYMOUS = 1, 2
+LIVENESS_OFF = 64           # the footer byte an owned block's creator read-locks
 
 # magic, version, kind, flags, creator pid, creator start time, created ns, H, N
 _FOOTER = struct.Struct('<8sIIQqQqQQ')
@@ -80,12 +86,52 @@ def _path(name):
     return os.path.join(SHM_DIR, base)
 
 
+# The dtypes a block may hold: exactly those Go's ParseDType and fromDescr accept
+# (dtype.go, dtype_npy.go), checked against the same table, testdata/dtypes.json.
+_SIZES = {'b': (1,), 'i': (1, 2, 4, 8), 'u': (1, 2, 4, 8), 'f': (2, 4, 8), 'c': (8, 16),
+          'M': (8,), 'm': (8,)}
+_UNITS = ('Y', 'M', 'W', 'D', 'h', 'm', 's', 'ms', 'us', 'ns', 'ps', 'fs', 'as', 'generic')
+_MAX_RECORD = 1 << 30       # Go's maxRecord: a record's bytes
+_MAX_SIZE = 1 << 46         # Go's maxSize: a block's data bytes
+_MAX_DIMS = 32              # NumPy 1.x's NPY_MAXDIMS, Go's npy.MaxDims
+_SUPPORTED = ('ndshm blocks hold bool, int8-64, uint8-64, float16/32/64, complex64/128, '
+              'datetime64/timedelta64 with a plain unit, bytes (S), void (V) and records of these')
+
+
+def _check_simple(s):
+    """Refuse a simple descr string ('<f8') as Go's ParseDType does, with its words."""
+    order, rest = (s[0], s[1:]) if s[:1] in ('<', '>', '|', '=') else ('<', s)
+    order = '<' if order == '=' else order
+    kind, size, unit = rest[:1], rest[1:], ''
+    if kind in ('M', 'm') and '[' in size:
+        size, unit = size[:size.index('[')], size[size.index('['):]
+    ok = len(rest) >= 2 and size.isdigit() and size.isascii() and (
+        not unit or unit[-1:] == ']' and unit[1:-1] in _UNITS)
+    if ok:
+        n = int(size)
+        ok = n in _SIZES[kind] if kind in _SIZES else kind in ('S', 'V') and 0 < n <= _MAX_RECORD
+    if not ok:
+        raise ValueError('unsupported dtype "%s%s": %s' % (order, rest, _SUPPORTED))
+
+
+def _check_descr(d):
+    """Refuse a .npy descr (a string or a record's field list) that Go cannot open."""
+    if isinstance(d, str):
+        return _check_simple(d)
+    if not d:
+        raise ValueError('structured dtype with no fields: ' + _SUPPORTED)
+    for f in d:
+        _check_descr(f[1])
+
+
 def _check_dtype(dtype):
     dtype = np.dtype(dtype)
-    if dtype.hasobject:
-        raise ValueError('dtype %s holds Python objects; it cannot be shared' % dtype)
-    if dtype.itemsize == 0:
-        raise ValueError('dtype %s has no size' % dtype)
+    if dtype.subdtype is not None:
+        raise ValueError('dtype %s is a sub-array: put its shape %r in the array\'s shape'
+                         % (dtype, dtype.shape))
+    _check_descr(npyfmt.dtype_to_descr(dtype))
+    if dtype.itemsize == 0 or dtype.itemsize > _MAX_RECORD:
+        raise ValueError('dtype %s: %d-byte elements; %s' % (dtype, dtype.itemsize, _SUPPORTED))
     return dtype
 
 
@@ -97,6 +143,22 @@ def _check_shape(shape):
     return shape
 
 
+def _check_size(dtype, shape):
+    """Refuse shapes Go refuses (Spec.check): over 32 dimensions, or more than 2^46 bytes
+    counting only the non-zero dimensions, as NumPy refuses them even when empty."""
+    if len(shape) > _MAX_DIMS:
+        raise ValueError('%d dimensions, at most %d allowed' % (len(shape), _MAX_DIMS))
+    if any(d < 0 for d in shape) or dtype.itemsize * math.prod(d for d in shape if d) > _MAX_SIZE:
+        raise ValueError('shape %r of %s: negative or too large (at most %d bytes)'
+                         % (tuple(shape), dtype, _MAX_SIZE))
+
+
+# Caps on what a block may claim, Go's (footer.go, meta.go, internal/npy): nothing a
+# footer says is read or allocated before it passes them.
+_MAX_HEADER = (1 << 20) + PAGE                          # npy.MaxHeaderLen + page
+_MAX_FOOTER = _roundup(128 + (1 << 24) + _TRAILER.size)   # controlOff + maxControl + trailer
+
+
 def _read_block(fd, name):
     """Validate the ndshm block open on fd; return its footer and header fields."""
     size = os.fstat(fd).st_size
@@ -105,15 +167,15 @@ def _read_block(fd, name):
     L, magic = _TRAILER.unpack(os.pread(fd, _TRAILER.size, size - _TRAILER.size))
     if magic != _TRAILER_MAGIC:
         raise ValueError('%s: not an ndshm block (no trailer magic)' % name)
-    if L < FOOTER_LEN or L % PAGE or L > size - PAGE:
-        raise ValueError('%s: bad footer length %d for a %d-byte file' % (name, L, size))
+    if L < FOOTER_LEN or L % PAGE or L > _MAX_FOOTER or L > size:
+        raise ValueError('%s: footer length %d in a %d-byte file (at most %d)' % (name, L, size, _MAX_FOOTER))
     f = _FOOTER.unpack(os.pread(fd, _FOOTER.size, size - L))
     fmagic, version, kind, flags, pid, _start, created, H, N = f
     if fmagic != _FOOTER_MAGIC or version != VERSION:
         raise ValueError('%s: bad footer (magic %r, version %d)' % (name, fmagic, version))
-    if H == 0 or H % PAGE or H + N > size - L:
-        raise ValueError('%s: data [%d, %d) does not fit before the footer at %d'
-                         % (name, H, H + N, size - L))
+    if H == 0 or H % PAGE or H > _MAX_HEADER or N > _MAX_SIZE or _roundup(H + N) != size - L:
+        raise ValueError('%s: footer says data [%d, +%d) in a %d-byte file (header at most %d bytes, '
+                         'data at most %d)' % (name, H, N, size, _MAX_HEADER, _MAX_SIZE))
     head = os.pread(fd, H, 0)
     if len(head) != H:
         raise ValueError('%s: short read of the header' % name)
@@ -131,7 +193,11 @@ def _read_block(fd, name):
         raise ValueError('%s: bad .npy header: %s' % (name, e)) from None
     if hlen != H:
         raise ValueError('%s: .npy header is %d bytes, footer says %d' % (name, hlen, H))
-    if any(d < 0 for d in shape) or dtype.itemsize * math.prod(shape) != N:
+    try:
+        _check_size(dtype, shape)
+    except ValueError as e:
+        raise ValueError('%s: %s' % (name, e)) from None
+    if dtype.itemsize * math.prod(shape) != N:
         raise ValueError('%s: dtype %s and shape %r do not make %d bytes'
                          % (name, dtype, shape, N))
     return dict(kind=kind, flags=flags, pid=pid, created=created, H=H, N=N, L=L, size=size,
@@ -139,10 +205,13 @@ def _read_block(fd, name):
 
 
 def _open(path, flags):
-    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
+    """Open a block as Go's sys.Open does: O_NOFOLLOW (a planted symlink cannot redirect
+    us), O_CLOEXEC, and O_NONBLOCK (a FIFO planted under the name cannot hang us); then
+    refuse anything but a regular file."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise ValueError('%s is not a regular file' % path)
+        raise ValueError('%s is not a regular file, so not a block' % path)
     return fd
 
 
@@ -154,44 +223,79 @@ def _view(fd, length, dtype, shape, offset, order, readonly):
     return np.ndarray(shape, dtype, buffer=mm, offset=offset, order=order)
 
 
-def attach(name, dtype=None, shape=None, order='C', readonly=False):
+def attach(name, dtype=None, shape=None, order=None, readonly=False, allow_foreign=False):
     """Return a zero-copy ndarray over the block /dev/shm/NAME.
 
-    Without dtype and shape the block must be an ndshm block; its footer and .npy
-    header are validated (ValueError if anything is inconsistent) and give the
-    dtype, shape and order.  With dtype and shape it is a raw block: the data
-    starts at offset 0 in the given order, and the file must be large enough.
+    An ndshm block's footer and .npy header are validated (ValueError if anything is
+    inconsistent) and give the dtype, shape and order; dtype, shape and order may be
+    given too, and must then agree with them (ValueError naming both otherwise).  A
+    raw block (no ndshm trailer, say from SharedMemory) needs dtype and shape: the data
+    starts at offset 0, in order (default 'C'), and the file must be large enough.
     The array keeps the mapping alive; it is writable unless readonly is true.
     Attaching never registers the block with resource_tracker.
+
+    A block whose file belongs to neither this user nor root is refused
+    (PermissionError) unless allow_foreign is true: its owner can truncate the file
+    under the mapping, and touching the lost pages kills this process with SIGBUS.
     """
     path = _path(name)
     if (dtype is None) != (shape is None):
         raise ValueError('give both dtype and shape (raw block) or neither')
-    if order not in ('C', 'F'):
+    if order not in (None, 'C', 'F'):
         raise ValueError("order must be 'C' or 'F', not %r" % (order,))
     fd = _open(path, os.O_RDONLY if readonly else os.O_RDWR)
     try:
+        if not allow_foreign:
+            _check_owner(fd, name)
         return _attach_fd(fd, name, dtype, shape, order, readonly)
     finally:
         os.close(fd)
 
 
-def _attach_fd(fd, name, dtype=None, shape=None, order='C', readonly=False):
+def _check_owner(fd, name):
+    """Refuse a block another user (not root) owns, as Go's Open does."""
+    uid, me = os.fstat(fd).st_uid, os.getuid()
+    if uid not in (me, 0):
+        raise PermissionError(errno.EACCES, 'block %s is owned by uid %d, neither you (uid %d) nor root: '
+                              'that user can truncate it under your mapping (SIGBUS); pass '
+                              'allow_foreign=True to attach it anyway' % (name, uid, me))
+
+
+def _has_trailer(fd):
+    """Whether the file ends in ndshm's trailer magic: it claims to be an ndshm block."""
+    size = os.fstat(fd).st_size
+    return size >= _TRAILER.size and os.pread(fd, 8, size - 8) == _TRAILER_MAGIC
+
+
+def _spec_text(dtype, shape, order=None):
+    d = npyfmt.dtype_to_descr(dtype)
+    return '%s %r%s' % (d if isinstance(d, str) else repr(d), shape, ' order ' + order if order else '')
+
+
+def _attach_fd(fd, name, dtype=None, shape=None, order=None, readonly=False):
     """attach() of the block open as fd, which the caller still owns and may close.
 
     name only labels errors.  The mapping does not need the descriptor.
     """
-    if dtype is None:
-        b = _read_block(fd, name)
-        dtype, shape, order, offset, n = b['dtype'], b['shape'], b['order'], b['H'], b['N']
-    else:
-        dtype, shape, offset = _check_dtype(dtype), _check_shape(shape), 0
-        n = dtype.itemsize * math.prod(shape)
-        size = os.fstat(fd).st_size
-        if size < n:
-            raise ValueError('%s: %d bytes, too small for %s%r (%d bytes)'
-                             % (name, size, dtype, shape, n))
-    return _view(fd, offset + n, dtype, shape, offset, order, readonly)
+    if dtype is not None:
+        dtype, shape = _check_dtype(dtype), _check_shape(shape)
+        _check_size(dtype, shape)
+        if not _has_trailer(fd):
+            n = dtype.itemsize * math.prod(shape)
+            size = os.fstat(fd).st_size
+            if size < n:
+                raise ValueError('%s: %d bytes, too small for %s%r (%d bytes)'
+                                 % (name, size, dtype, shape, n))
+            return _view(fd, n, dtype, shape, 0, order or 'C', readonly)
+    b = _read_block(fd, name)
+    if dtype is not None:   # redundant if it agrees; the header is never read as data
+        if dtype != b['dtype'] or shape != b['shape']:
+            raise ValueError('block %s holds %s, not %s' % (
+                name, _spec_text(b['dtype'], b['shape']), _spec_text(dtype, shape)))
+        if order and order != b['order'] and len(shape) > 1:
+            raise ValueError('block %s holds %s, not %s' % (
+                name, _spec_text(b['dtype'], b['shape'], b['order']), _spec_text(dtype, shape, order)))
+    return _view(fd, b['H'] + b['N'], b['dtype'], b['shape'], b['H'], b['order'], readonly)
 
 
 def _start_time():
@@ -221,24 +325,30 @@ def _npy_header(dtype, shape, fortran):
     raise ValueError('dtype too large for a .npy header')
 
 
-def create(name, shape, dtype, order='C', fill=None):
+def create(name, shape, dtype, order='C', fill=None, persistent=False):
     """Create the ndshm block /dev/shm/NAME and return a writable view of it.
 
-    The data is zeroed, or set to fill.  The block is persistent (it lives until
-    unlink).  The name must be free (FileExistsError otherwise); the memory is
-    reserved up front, so a full /dev/shm raises OSError(ENOSPC) here.  Where the
-    kernel allows it the block is built unnamed (O_TMPFILE) and linked to its
-    name only when complete, so no reader ever sees it half-written.
+    The data is zeroed, or set to fill.  The block is owned by this process, as
+    Go's Create makes it: this process holds its liveness lock (an OFD read lock on
+    the footer's liveness byte) and unlinks it on close(name) or at exit; if the
+    process dies without that (SIGKILL), the block is an orphan that `ndshm gc`
+    removes.  With persistent=True it lives until unlink() instead.  Views stay
+    valid after the name is gone.  The name must be free (FileExistsError
+    otherwise); the memory is reserved up front, so a full /dev/shm raises
+    OSError(ENOSPC) here.  Where the kernel allows it the block is built unnamed
+    (O_TMPFILE) and linked to its name only when complete, so no reader ever sees
+    it half-written nor an owned block without its lock.
     """
     path = _path(name)
     dtype, shape = _check_dtype(dtype), _check_shape(shape)
+    _check_size(dtype, shape)
     if order not in ('C', 'F'):
         raise ValueError("order must be 'C' or 'F', not %r" % (order,))
     header = _npy_header(dtype, shape, order == 'F')
     H, N = len(header), dtype.itemsize * math.prod(shape)
     F = _roundup(H + N)
     footer = bytearray(FOOTER_LEN)
-    _FOOTER.pack_into(footer, 0, _FOOTER_MAGIC, VERSION, KIND_ARRAY, FLAG_PERSISTENT,
+    _FOOTER.pack_into(footer, 0, _FOOTER_MAGIC, VERSION, KIND_ARRAY, FLAG_PERSISTENT if persistent else 0,
                       os.getpid(), _start_time(), time.time_ns(), H, N)
     _TRAILER.pack_into(footer, FOOTER_LEN - _TRAILER.size, FOOTER_LEN, _TRAILER_MAGIC)
 
@@ -251,10 +361,13 @@ def create(name, shape, dtype, order='C', fill=None):
     if fd is None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                      0o600)
+    kept = False
     try:
         os.posix_fallocate(fd, 0, F + FOOTER_LEN)
         os.pwrite(fd, header, 0)
         os.pwrite(fd, footer, F)
+        if not persistent:      # before the name exists: nobody sees it lockless
+            _lock(fd, F + LIVENESS_OFF, fcntl.F_RDLCK)
         a = _view(fd, H + N, dtype, shape, H, order, False)
         if fill is not None:
             a[...] = fill
@@ -266,6 +379,9 @@ def create(name, shape, dtype, order='C', fill=None):
                 raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path) from None
             finally:
                 os.close(proc)
+        if not persistent:
+            _own(path, fd)
+            kept = True
         return a
     except BaseException:
         if not tmpfile:
@@ -277,12 +393,88 @@ def create(name, shape, dtype, order='C', fill=None):
                 pass
         raise
     finally:
+        if not kept:
+            os.close(fd)
+
+
+# Owned blocks: path -> the descriptor whose open file description holds the liveness
+# lock.  A raw int, never a file object whose finalizer could close it and drop the lock.
+_owned = {}
+_owned_lock = threading.Lock()
+_owner_pid = os.getpid()
+
+
+def _own(path, fd):
+    with _owned_lock:
+        _owned[path] = fd
+
+
+def _same_file(fd, path):
+    try:
+        a, b = os.fstat(fd), os.lstat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def close(name):
+    """End this process's ownership of the block it created as NAME: unlink the name
+    (unless it now names another file) and drop the liveness lock.  Views stay valid.
+    Returns whether it unlinked; a block this process does not own is left alone."""
+    path = _path(name)
+    with _owned_lock:
+        fd = _owned.pop(path, None)
+    if fd is None:
+        return False
+    try:
+        if _same_file(fd, path):
+            try:
+                os.unlink(path)
+                return True
+            except FileNotFoundError:
+                pass
+        return False
+    finally:
         os.close(fd)
 
 
+@atexit.register
+def _close_all():
+    """At exit, the owner unlinks its owned blocks (a forked child owns none)."""
+    if os.getpid() != _owner_pid:
+        return
+    for path in list(_owned):
+        try:
+            close(os.path.basename(path))
+        except OSError:
+            pass
+
+
+def _forget_owned():
+    """In a forked child: the parent owns the blocks.  Closing the child's copies of
+    the descriptors keeps the lock (the parent's descriptor still holds it)."""
+    global _owner_pid, _owned_lock
+    _owner_pid, _owned_lock = os.getpid(), threading.Lock()
+    for fd in _owned.values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _owned.clear()
+
+
+os.register_at_fork(after_in_child=_forget_owned)
+
+
 def unlink(name):
-    """Remove the name /dev/shm/NAME.  Mapped views stay valid until dropped."""
-    os.unlink(_path(name))
+    """Remove the name /dev/shm/NAME.  Mapped views stay valid until dropped.
+    An owned block of this process is also released (see close)."""
+    path = _path(name)
+    with _owned_lock:
+        fd = _owned.pop(path, None)
+    if fd is not None:
+        os.close(fd)
+    os.unlink(path)
 
 
 def info(name):
@@ -348,7 +540,12 @@ class Client:
         self._lock = threading.Lock()
         self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         try:
-            self._sock.connect(path)
+            try:
+                self._sock.connect(path)
+            except (FileNotFoundError, ConnectionRefusedError) as e:
+                raise type(e)(e.errno, 'no ndshm server at %s (%s): start one with `ndshm serve%s`, '
+                              'or pass the socket of a running one as Client(socket=PATH)'
+                              % (path, e.strerror, '' if path == default_socket() else ' --socket ' + path)) from None
             # Anyone may create a socket in /tmp: talk only to our own user's server.
             cred = self._sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED,
                                          struct.calcsize('3i'))
@@ -1359,8 +1556,35 @@ _MAPS = {
     'fill': lambda v, p: v.fill(p[0]),
     'noop': lambda v, p: None,
 }
-_NPARAMS = dict(scale=1, offset=1, affine=2, clip=2, fill=1, histogram=3)
+_PARAMS = dict(scale='a', offset='b', affine='a,b', clip='lo,hi', fill='v', histogram='bins,lo,hi')
+_WHOLE_INTS = ('scale', 'offset', 'affine', 'clip', 'fill')   # on integer arrays
 _REDUCE = ('sum', 'min', 'max', 'mean', 'count', 'histogram')
+# The protocol's limits (pool/frame.go): a worker refuses what its pool could not send.
+_MAX_BINS, _MAX_ERR, _MAX_PARAMS, _MAX_OP, _MAX_NAME = 4096, 4096, 4, 32, 255
+
+
+def _check_params(op, p, dtype):
+    """The parameter checks of Go's built-ins (pool/builtin.go), with their words."""
+    names = _PARAMS.get(op, '')
+    want = len(names.split(',')) if names else 0
+    if len(p) != want:
+        if not want:
+            raise ValueError('%s takes no parameters' % op)
+        raise ValueError('%s takes %d parameter(s), %s=%s' % (op, want, op, names))
+    if op in _WHOLE_INTS and dtype.kind in 'iu':
+        bits = 8 * dtype.itemsize
+        lo, end = (-2.0 ** (bits - 1), 2.0 ** (bits - 1)) if dtype.kind == 'i' else (0.0, 2.0 ** bits)
+        for name, v in zip(names.split(','), p):
+            if not (math.isfinite(v) and v == math.floor(v) and lo <= v < end):
+                raise ValueError('%s %s: %g is not a whole number in the range of %s' % (op, name, v, dtype.str))
+    if op == 'clip' and (math.isnan(p[0]) or math.isnan(p[1]) or p[0] > p[1]):
+        raise ValueError('clip needs lo <= hi, got %g, %g' % (p[0], p[1]))
+    if op == 'histogram':
+        bins, lo, hi = p
+        if not (math.isfinite(bins) and bins == math.floor(bins) and 1 <= bins <= _MAX_BINS):
+            raise ValueError('histogram bins must be a whole number from 1 to %d, got %g' % (_MAX_BINS, bins))
+        if not lo < hi or math.isinf(hi - lo):
+            raise ValueError('histogram needs finite lo < hi, got %g, %g' % (lo, hi))
 
 
 def _rows(a, lo, hi):
@@ -1377,8 +1601,6 @@ def _run(blocks, src, dst, lo, hi, op, params):
     if op not in _MAPS and op not in _REDUCE:
         raise ValueError('unknown op %r (the Python worker runs %s)'
                          % (op, ', '.join(sorted(_MAPS) + list(_REDUCE))))
-    if len(params) != _NPARAMS.get(op, 0):
-        raise ValueError('%s takes %d parameter(s), got %d' % (op, _NPARAMS.get(op, 0), len(params)))
     def get(i):
         b = blocks.get(i)
         if not isinstance(b, np.ndarray):
@@ -1387,6 +1609,7 @@ def _run(blocks, src, dst, lo, hi, op, params):
     a = get(src)
     if a.dtype.kind not in 'iuf' or not a.dtype.isnative or (op == 'sqrt' and a.dtype.kind != 'f'):
         raise ValueError('no kernel %r for dtype %s' % (op, a.dtype))
+    _check_params(op, params, a.dtype)
     v = _rows(a, lo, hi)
     if dst:
         d = get(dst)
@@ -1416,56 +1639,79 @@ def _run(blocks, src, dst, lo, hi, op, params):
 
 def _result(seq, stats=None, err='', elapsed=0):
     n, s, mn, mx, hist = stats or (0, 0.0, 0.0, 0.0, None)
-    e = err.encode('utf-8', 'replace')[:4096].decode('utf-8', 'ignore').encode() if err else b''
+    e = err.encode('utf-8', 'replace')[:_MAX_ERR].decode('utf-8', 'ignore').encode() if err else b''
     h = b'' if hist is None else np.asarray(hist, '<u8').tobytes()
+    if len(h) > 8 * _MAX_BINS:      # _check_params prevents it; never send what a pool refuses
+        raise ValueError('a histogram of %d bins, at most %d' % (len(h) // 8, _MAX_BINS))
     return _RESULT.pack(1, ord('R'), 1 if e else 0, 0, seq, n, s, mn, mx, elapsed,
                         len(h) // 8, len(e), 0) + h + e
 
 
 def serve(fd=3):
-    """Be a pool worker on fd: hello, then attach, detach and task frames until EOF."""
+    """Be a pool worker on fd: hello, then attach, detach and task frames until EOF.
+
+    Every frame is checked against the protocol (pool/doc.go) as Go's worker checks it:
+    a malformed one ends the worker (ConnectionError); a task whose op, block,
+    partition or parameters are wrong gets a failed result."""
     sock = _socket.socket(fileno=fd)
     sock.send(_HELLO.pack(1, ord('H'), 0, os.getpid()))
     blocks = {}         # id -> ndarray, or the error text of a block that would not open
     while True:
-        data, fds, _, _ = _socket.recv_fds(sock, 1024, 1, getattr(_socket, 'MSG_CMSG_CLOEXEC', 0))
+        # One byte more than the longest frame a pool sends, so a longer one is seen.
+        data, fds, flags, _ = _socket.recv_fds(sock, 8 + _MAX_NAME + 1, 1,
+                                               getattr(_socket, 'MSG_CMSG_CLOEXEC', 0))
         try:
             if not data and not fds:
                 return 0
-            if len(data) < 2 or data[0] != 1 or (fds and data[1] != ord('A')):
+            if flags & (_socket.MSG_TRUNC | _socket.MSG_CTRUNC) or len(data) < 2 or data[0] != 1 \
+                    or (fds and data[1] != ord('A')):
                 raise ConnectionError('malformed frame %r with %d descriptors' % (data[:16], len(fds)))
-            if data[1] in b'AD' and len(data) >= 8:
-                _, typ, L, bid = _HELLO.unpack_from(data)
-                if typ == ord('D') and len(data) == 8:
-                    blocks.pop(bid, None)
-                    continue
-                if typ != ord('A') or not bid or len(data) != 8 + L or len(fds) != 1 or bid in blocks:
-                    raise ConnectionError('malformed attach of block %d' % bid)
-                name = data[8:].decode('utf-8', 'replace') or 'anonymous block'
-                try:
-                    blocks[bid] = _attach_fd(fds[0], name)
-                except Exception as e:
-                    blocks[bid] = 'block %r: %s' % (name, e)
-            elif data[1] == ord('T') and len(data) == _TASK.size:
-                _, _, np_, nl, seq, src, dst, lo, hi, *rest = _TASK.unpack(data)
-                params, name = rest[:np_], rest[4]
-                if np_ > 4 or not 1 <= nl <= 32 or any(name[nl:]):
-                    raise ConnectionError('malformed task')
-                op, t0 = name[:nl].decode('ascii', 'replace'), time.perf_counter_ns()
-                if op == 'noop' and src == 0 and lo == hi == 0:
-                    sock.send(_result(seq))     # the round-trip probe
-                    continue
-                try:
-                    r = _result(seq, _run(blocks, src, dst, lo, hi, op, params),
-                                elapsed=time.perf_counter_ns() - t0)
-                except Exception as e:
-                    r = _result(seq, err='%s: %s' % (type(e).__name__, e))
-                sock.send(r)
+            if data[1] == ord('A'):
+                _serve_attach(blocks, data, fds)
+            elif data[1] == ord('D'):
+                if len(data) != _HELLO.size or data[2:4] != b'\0\0':
+                    raise ConnectionError('malformed detach frame %r' % data[:16])
+                blocks.pop(_HELLO.unpack(data)[3], None)
+            elif data[1] == ord('T'):
+                sock.send(_serve_task(blocks, data))
             else:
                 raise ConnectionError('malformed frame %r' % data[:16])
         finally:
             for f in fds:
                 os.close(f)
+
+
+def _serve_attach(blocks, data, fds):
+    if len(data) < _ATTACH.size:
+        raise ConnectionError('malformed attach frame %r' % data[:16])
+    _, _, L, bid = _ATTACH.unpack_from(data)
+    if not bid or L > _MAX_NAME or len(data) != _ATTACH.size + L or len(fds) != 1 or bid in blocks:
+        raise ConnectionError('malformed attach of block %d (%d-byte name in %d bytes, %d descriptors)'
+                              % (bid, L, len(data), len(fds)))
+    name = data[8:].decode('utf-8', 'replace') or 'anonymous block'
+    try:
+        blocks[bid] = _attach_fd(fds[0], name)
+    except Exception as e:
+        blocks[bid] = 'block %r: %s' % (name, e)
+
+
+def _serve_task(blocks, data):
+    """The result frame for a task frame."""
+    if len(data) != _TASK.size:
+        raise ConnectionError('malformed task frame of %d bytes' % len(data))
+    _, _, np_, nl, seq, src, dst, lo, hi, *rest = _TASK.unpack(data)
+    name = rest[4]
+    if np_ > _MAX_PARAMS or not 1 <= nl <= _MAX_OP or any(name[nl:]) or any(rest[np_:4]):
+        raise ConnectionError('malformed task: %d parameters, a %d-byte op name %r, unused parameters %r'
+                              % (np_, nl, name, rest[np_:4] if np_ <= 4 else ()))
+    op, t0 = name[:nl].decode('ascii', 'replace'), time.perf_counter_ns()
+    if op == 'noop' and src == 0 and lo == hi == 0:
+        return _result(seq)     # the round-trip probe
+    try:
+        return _result(seq, _run(blocks, src, dst, lo, hi, op, list(rest[:np_])),
+                       elapsed=time.perf_counter_ns() - t0)
+    except Exception as e:
+        return _result(seq, err='%s: %s' % (type(e).__name__, e))
 
 
 def _stats(a):
@@ -1512,7 +1758,7 @@ def main(argv=None):
         c.add_argument('name')
         c.add_argument('--dtype', required=c is create_)
         c.add_argument('--shape', type=_parse_shape, required=c is create_, help='e.g. 3,4')
-        c.add_argument('--order', choices='CF', default='C')
+        c.add_argument('--order', choices='CF', help='default: the header\'s, or C for a raw block')
     create_.add_argument('--fill', type=_parse_fill, help='a Python literal, nan or inf')
     recv = sub.add_parser('ring-recv', help='receive frames from a broadcast ring; report as '
                           'ndshm ring recv --json does (exit 1 if --verify finds torn or duplicate frames)')
@@ -1542,7 +1788,7 @@ def main(argv=None):
         elif args.cmd == 'info':
             print(json.dumps(info(args.name)))
         elif args.cmd == 'create':
-            create(args.name, args.shape, args.dtype, args.order, args.fill)
+            create(args.name, args.shape, args.dtype, args.order or 'C', args.fill, persistent=True)
         elif args.cmd == 'ring-recv':
             rep, ok = _ring_recv(args.name, args.frames, args.verify, args.timeout)
             print(json.dumps(rep))
