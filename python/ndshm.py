@@ -976,12 +976,15 @@ class Ring(_Closing):
         """Wait until at least n readers are subscribed (polling every millisecond)."""
         self._check_open()
         end = None if timeout is None else time.monotonic() + timeout
-        while sum(self._ld(self._reader_off(i)) & 1 for i in range(self._nreaders)) < n:
+        while self._positioned() < n:
             if end is not None and time.monotonic() >= end:
                 raise TimeoutError('ring %s: waited %gs for %d readers to subscribe, %d did'
-                                   % (self.name, timeout, n, sum(self._ld(self._reader_off(i)) & 1
-                                                                 for i in range(self._nreaders))))
+                                   % (self.name, timeout, n, self._positioned()))
             time.sleep(0.001)
+
+    def _positioned(self):
+        """Readers whose join is complete (state bit 1): every later frame reaches them."""
+        return sum(self._ld(self._reader_off(i)) >> 1 & 1 for i in range(self._nreaders))
 
     def stat(self):
         """A snapshot of the cursors, as the Go package's Stat (and `ndshm ring stat --json`)."""
@@ -1081,6 +1084,7 @@ class Reader(_Closing):
             self._stream = s    # its end is ours, even if no frame comes first
         else:
             self._last = s      # wait for the next writer
+        r._st(o + _R_STATE, os.getpid() << 32 | 3)   # positioned: wait_readers counts it now
         r._notify_writer(self._fx)
 
     def __iter__(self):

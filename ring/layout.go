@@ -30,6 +30,11 @@ const (
 
 	// Within a reader's line (its first byte is its lock byte).
 	rState, rNext, rHold, rMissed, rRecv, rAsleep = 0, 8, 16, 24, 32, 40
+
+	// Bits of a reader's state word, below its pid: active (its next
+	// gates the writer) from the start of its join, positioned (next is
+	// set) at its end.
+	stateActive, statePositioned = 1, 2
 	// Within a slot's line.
 	sSeq, sTag, sTime, sClaim, sStream, sIndex = 0, 8, 16, 24, 32, 40
 

@@ -72,7 +72,7 @@ func (r *Ring) join(fd, i int) *Reader {
 		c.reader(i, f).Store(0)
 	}
 	c.reader(i, rNext).Store(0)
-	c.reader(i, rState).Store(uint64(os.Getpid())<<32 | 1)
+	c.reader(i, rState).Store(uint64(os.Getpid())<<32 | stateActive)
 	w := c.writer().Load() // before the head: see wait
 	rd := &Reader{r: r, c: c, fd: fd, i: i, held: -1, next: c.head().Load()}
 	c.reader(i, rNext).Store(rd.next)
@@ -91,6 +91,9 @@ func (r *Ring) join(fd, i int) *Reader {
 	case r.cfg.mode == Broadcast || c.qnext().Load() >= rd.next:
 		rd.stream = s
 	}
+	// Positioned only now: WaitReaders counts a reader from here, so a
+	// writer that waited for it publishes nothing below its next.
+	c.reader(i, rState).Store(uint64(os.Getpid())<<32 | stateActive | statePositioned)
 	c.notifyWriter()
 	return rd
 }

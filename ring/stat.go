@@ -73,12 +73,13 @@ func (r *Ring) Stat() Stat {
 
 // WaitReaders waits until at least n readers are subscribed, polling
 // every millisecond: a writer that must not publish to nobody starts
-// with it.
+// with it. A reader counts once its position is set, so every frame
+// published after WaitReaders returns reaches it (or counts as missed).
 func (r *Ring) WaitReaders(ctx context.Context, n int) error {
 	for {
 		live := 0
 		for i := range r.c.readers {
-			if r.c.reader(i, rState).Load()&1 != 0 {
+			if r.c.reader(i, rState).Load()&statePositioned != 0 {
 				live++
 			}
 		}
