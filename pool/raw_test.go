@@ -9,6 +9,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/shmtest"
+	"github.com/ndshm/ndshm/pool"
 )
 
 // rawBlock makes a headerless file in /dev/shm holding float64 i at
@@ -34,8 +35,16 @@ func rawBlock(t *testing.T, s ndshm.Spec) *ndshm.Block {
 
 // Worker processes work on raw blocks: the attach frame tells them the
 // array, C or Fortran order, in place and out of place.
+// Go, Python and mixed workers alike.
 func TestRawBlockProcesses(t *testing.T) {
-	p := newProcs(t, 2)
+	pools := pythonPools(t)
+	pools["go-2"] = newProcs(t, 2)
+	for name, p := range pools {
+		t.Run(name, func(t *testing.T) { checkRaw(t, p) })
+	}
+}
+
+func checkRaw(t *testing.T, p *pool.Pool) {
 	ctx := context.Background()
 	for _, fortran := range []bool{false, true} {
 		s := ndshm.Spec{DType: ndshm.Float64, Shape: []int{6, 5}, Fortran: fortran}

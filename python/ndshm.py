@@ -1548,6 +1548,7 @@ def _parse_duration(text):
 # The pool worker (pool/doc.go): `ndshm.py worker`, started by a Go pool with
 # pool.Command, speaks the frame protocol on fd 3 and runs the built-in ops with NumPy.
 _HELLO, _ATTACH, _TASK = struct.Struct('<BBHI'), struct.Struct('<BBHI'), struct.Struct('<BBBBIIIqq4d32s')
+_RAW_ATTACH = struct.Struct('<BBHIBBBBI')     # then N '<q's, the dtype, the name
 _RESULT = struct.Struct('<BBBBIQdddqIIQ')
 _INF = float('inf')
 _MAPS = {
@@ -1661,17 +1662,19 @@ def serve(fd=3):
     sock.send(_HELLO.pack(1, ord('H'), 0, os.getpid()))
     blocks = {}         # id -> ndarray, or the error text of a block that would not open
     while True:
-        # One byte more than the longest frame a pool sends, so a longer one is seen.
-        data, fds, flags, _ = _socket.recv_fds(sock, 8 + _MAX_NAME + 1, 1,
+        # One byte more than the longest frame a pool sends (a raw attach), so a longer one is seen.
+        data, fds, flags, _ = _socket.recv_fds(sock, _RAW_ATTACH.size + 8 * _MAX_DIMS + 16 + _MAX_NAME + 1, 1,
                                                getattr(_socket, 'MSG_CMSG_CLOEXEC', 0))
         try:
             if not data and not fds:
                 return 0
             if flags & (_socket.MSG_TRUNC | _socket.MSG_CTRUNC) or len(data) < 2 or data[0] != 1 \
-                    or (fds and data[1] != ord('A')):
+                    or (fds and data[1] not in b'AB'):
                 raise ConnectionError('malformed frame %r with %d descriptors' % (data[:16], len(fds)))
             if data[1] == ord('A'):
                 _serve_attach(blocks, data, fds)
+            elif data[1] == ord('B'):
+                _serve_raw_attach(blocks, data, fds)
             elif data[1] == ord('D'):
                 if len(data) != _HELLO.size or data[2:4] != b'\0\0':
                     raise ConnectionError('malformed detach frame %r' % data[:16])
@@ -1692,9 +1695,31 @@ def _serve_attach(blocks, data, fds):
     if not bid or L > _MAX_NAME or len(data) != _ATTACH.size + L or len(fds) != 1 or bid in blocks:
         raise ConnectionError('malformed attach of block %d (%d-byte name in %d bytes, %d descriptors)'
                               % (bid, L, len(data), len(fds)))
-    name = data[8:].decode('utf-8', 'replace') or 'anonymous block'
+    _attach_into(blocks, bid, fds[0], data[8:])
+
+
+def _serve_raw_attach(blocks, data, fds):
+    """A block with no header: the frame gives its dtype, shape and order."""
+    if len(data) < _RAW_ATTACH.size:
+        raise ConnectionError('malformed raw attach frame %r' % data[:16])
+    _, _, L, bid, D, N, order, r1, r2 = _RAW_ATTACH.unpack_from(data)
+    at = _RAW_ATTACH.size + 8 * N
+    if not bid or L > _MAX_NAME or not 1 <= D <= 16 or N > _MAX_DIMS or order > 1 or r1 or r2 \
+            or len(data) != at + D + L or len(fds) != 1 or bid in blocks:
+        raise ConnectionError('malformed raw attach of block %d (%d bytes, %d descriptors)'
+                              % (bid, len(data), len(fds)))
+    shape = struct.unpack_from('<%dq' % N, data, _RAW_ATTACH.size)
+    if min(shape, default=0) < 0:
+        raise ConnectionError('malformed raw attach of block %d: shape %r' % (bid, shape))
+    dtype = data[at:at + D].decode('ascii', 'replace')
+    _attach_into(blocks, bid, fds[0], data[at + D:], dtype, shape, 'F' if order else 'C')
+
+
+def _attach_into(blocks, bid, fd, name, *spec):
+    """Map fd as block bid, or keep why it would not map for the tasks that name it."""
+    name = name.decode('utf-8', 'replace') or 'anonymous block'
     try:
-        blocks[bid] = _attach_fd(fds[0], name)
+        blocks[bid] = _attach_fd(fd, name, *spec)
     except Exception as e:
         blocks[bid] = 'block %r: %s' % (name, e)
 
