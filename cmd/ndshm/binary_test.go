@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,17 +11,7 @@ import (
 // TestBinary builds the command and checks what only a real process
 // shows: exit statuses, and that errors reach stderr prefixed "ndshm: ".
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build with")
-	}
-	bin := filepath.Join(t.TempDir(), "ndshm")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtNdshm(t)
 	name := newName(t)
 	for _, tc := range []struct {
 		args        []string
