@@ -118,9 +118,11 @@ func (c Config) options(opts []ndshm.Option) (ndshm.Spec, []ndshm.Option, error)
 
 // Open attaches to an existing ring, checking that the block is a ring
 // and that its control words describe its array, and faults its slots
-// into this process's page tables so that no frame pays for that.
-func Open(name string) (*Ring, error) {
-	b, err := ndshm.Open(name)
+// into this process's page tables so that no frame pays for that. Like
+// ndshm.Open, it refuses a ring another user owns unless opts include
+// ndshm.AllowForeign.
+func Open(name string, opts ...ndshm.Option) (*Ring, error) {
+	b, err := ndshm.Open(name, opts...)
 	if err != nil {
 		return nil, err
 	}
