@@ -3,6 +3,8 @@ package ring_test
 import (
 	"errors"
 	"io/fs"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +113,107 @@ func TestFrameView(t *testing.T) {
 	copy(f.Bytes(), "abcdef")
 	if img := v.Index(f.Slot); f.Slot != 2 || img.At(1, 2) != 'f' || img.At(0, 0) != 'a' || r.FrameBytes() != 6 {
 		t.Errorf("slot %d: view %v, frame bytes %d", f.Slot, img.Shape(), r.FrameBytes())
+	}
+}
+
+// A ring has Config.Readers places: one reader more fails with an error
+// that says so, and a place comes free when its reader closes or its
+// process dies.
+func TestReaderPlaces(t *testing.T) {
+	r := newRing(t, 1, 4, ring.Broadcast, ring.Block, 2)
+	c := start(t, "hold", r.Name())
+	c.expect("ready")
+	rd, err := r.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectFull(t, r)
+	rd.Close()
+	if rd, err = r.Reader(); err != nil {
+		t.Fatalf("after a reader closed: %v", err)
+	}
+	defer rd.Close()
+	expectFull(t, r)
+	c.kill()
+	rd2, err := r.Reader()
+	if err != nil {
+		t.Fatalf("after the other reader's process died: %v", err)
+	}
+	defer rd2.Close()
+	if st := r.Stat(); len(st.Readers) != 2 || !st.Readers[0].Alive || !st.Readers[1].Alive {
+		t.Errorf("places: %+v", st.Readers)
+	}
+	expectFull(t, r)
+}
+
+func expectFull(t *testing.T, r *ring.Ring) {
+	t.Helper()
+	rd, err := r.Reader()
+	if err == nil {
+		rd.Close()
+		t.Fatal("a reader beyond the ring's places")
+	}
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "all 2 reader places taken") {
+		t.Fatalf("a reader too many: %v", err)
+	}
+}
+
+// Create refuses a config it cannot lay out, and leaves no block.
+func TestCreateConfig(t *testing.T) {
+	for _, c := range []ring.Config{
+		{DType: ndshm.Uint8, Frame: []int{4}, Slots: 0},
+		{DType: ndshm.Uint8, Frame: []int{4}, Slots: ring.MaxSlots + 1},
+		{DType: ndshm.Uint8, Frame: []int{4}, Slots: 2, Readers: ring.MaxReaders + 1},
+		{DType: ndshm.Uint8, Frame: []int{4}, Slots: 2, Readers: -1},
+		{DType: ndshm.Uint8, Frame: []int{4}, Slots: 2, Mode: 2},
+		{DType: ndshm.Uint8, Frame: []int{4}, Slots: 2, Policy: 2},
+		{DType: ndshm.Uint8, Frame: []int{-1}, Slots: 2},
+	} {
+		if r, err := ring.Create(shmtest.Name(), c); err == nil {
+			r.Close()
+			t.Errorf("Create(%+v) succeeded", c)
+		}
+	}
+}
+
+// Closed writers and readers refuse work with os.ErrClosed, close again
+// without error, and a Publish with nothing on loan is an error.
+func TestClosedHandles(t *testing.T) {
+	r := newRing(t, 1, 2, ring.Broadcast, ring.Block, 1)
+	w, err := r.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := r.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Publish(0); err == nil {
+		t.Error("Publish with no frame on loan succeeded")
+	}
+	publish(t, w, 1, time.Second)
+	if _, err := rd.Next(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := rd.Close(); err != nil {
+			t.Errorf("reader Close: %v", err)
+		}
+		if err := w.Close(); err != nil {
+			t.Errorf("writer Close: %v", err)
+		}
+	}
+	if _, err := rd.Next(t.Context()); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Next after Close: %v", err)
+	}
+	if err := rd.Release(); err != nil {
+		t.Errorf("Release after Close: %v", err)
+	}
+	if _, err := w.Loan(t.Context()); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Loan after Close: %v", err)
+	}
+	if st := r.Stat(); len(st.Readers) != 0 || st.Writer != "closed" || st.Head != 1 {
+		t.Errorf("Stat after both closed: %+v", st)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/sys"
@@ -45,6 +46,30 @@ const (
 func (p Policy) String() string { return policies[min(p, 1)] }
 
 var policies = []string{"block", "overwrite"}
+
+// MarshalText and UnmarshalText let a Mode or Policy be a flag
+// (flag.TextVar) or a JSON string by name.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+func (m *Mode) UnmarshalText(b []byte) error {
+	return parseName(b, m, modes, "mode")
+}
+
+func (p Policy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+func (p *Policy) UnmarshalText(b []byte) error {
+	return parseName(b, p, policies, "policy")
+}
+
+func parseName[T ~uint32](b []byte, v *T, names []string, what string) error {
+	for i, n := range names {
+		if string(b) == n {
+			*v = T(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown %s %q (want %s or %s)", what, b, names[0], names[1])
+}
 
 // Config describes a new ring.
 type Config struct {
@@ -212,3 +237,30 @@ func (r *Ring) frame(k int) []byte {
 	n := r.cfg.frame
 	return r.data[k*n : (k+1)*n : (k+1)*n]
 }
+
+// A Frame is one slot's frame as a Writer loaned it or a Reader received
+// it. Its bytes alias the ring: a writer's are its own until Publish, a
+// reader's stay valid until Release, the next call to Next, or Close.
+// For a typed frame, index a view of the ring's block by Slot:
+//
+//	slots, _ := ndshm.View[float32](r.Block())
+//	img := slots.Index(f.Slot)
+type Frame struct {
+	// Seq numbers the frames a ring ever carried, 0, 1, 2, … across
+	// all streams: it orders frames and shows gaps, but is not a
+	// frame's position in its stream (Index is).
+	Seq uint64
+	// Stream numbers the writers the ring has had, from 1 (wrapping
+	// after 2^30-1 back to 1): each Writer starts a new stream.
+	Stream uint32
+	// Index is the frame's position in its stream, from 0.
+	Index uint64
+	Slot  int       // index along the ring's slot axis
+	Tag   uint64    // the writer's, from Publish; the ring never reads it
+	Time  time.Time // when it was published
+	data  []byte
+}
+
+// Bytes returns the frame's data in the ring; see Frame for how long it
+// stays valid.
+func (f Frame) Bytes() []byte { return f.data }
