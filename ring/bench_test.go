@@ -26,7 +26,7 @@ import (
 // benchSpin is the readers' polling time in the spinning variants.
 const benchSpin = 50 * time.Microsecond
 
-// BenchmarkRingThroughput publishes frames as fast as a Broadcast/Block
+// BenchmarkRingThroughput publishes frames as fast as a Broadcast/Backpressure
 // ring's backpressure allows to 1 or 2 reader goroutines.
 func BenchmarkRingThroughput(b *testing.B) {
 	for _, c := range []struct {

@@ -44,7 +44,7 @@ func TestOpenCorruptConfig(t *testing.T) {
 		{"frame bytes huge", func(ctl []byte) { le.PutUint64(ctl[cFrame:], 1<<63) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := newRing(t, 8, S, ring.Broadcast, ring.Block, R)
+			r := newRing(t, 8, S, ring.Broadcast, ring.Backpressure, R)
 			c.edit(r.Block().Control())
 			r2, err := ring.Open(r.Name())
 			if err == nil {
@@ -69,14 +69,14 @@ func TestNextCorruptCursors(t *testing.T) {
 		pols []ring.Policy
 		edit func(ctl []byte)
 	}{
-		{"head beyond slots", []ring.Policy{ring.Block}, put(cHead, 2+S+3)},
+		{"head beyond slots", []ring.Policy{ring.Backpressure}, put(cHead, 2+S+3)},
 		{"head far beyond", []ring.Policy{ring.Overwrite}, put(cHead, 1<<40)},
-		{"log slot out of range", []ring.Policy{ring.Block, ring.Overwrite}, put(logOff(1), 2<<16|0xffff)},
-		{"log slot = S", []ring.Policy{ring.Block, ring.Overwrite}, put(logOff(1), 2<<16|S)},
-		{"log names a later frame", []ring.Policy{ring.Block}, put(logOff(0), 7<<16)},
-		{"log never written", []ring.Policy{ring.Block}, put(logOff(1), 0)},
-		{"slot holds another frame", []ring.Policy{ring.Block}, put(slotOff(1), 99)},
-		{"slot busy", []ring.Policy{ring.Block}, put(slotOff(0), 1<<63)},
+		{"log slot out of range", []ring.Policy{ring.Backpressure, ring.Overwrite}, put(logOff(1), 2<<16|0xffff)},
+		{"log slot = S", []ring.Policy{ring.Backpressure, ring.Overwrite}, put(logOff(1), 2<<16|S)},
+		{"log names a later frame", []ring.Policy{ring.Backpressure}, put(logOff(0), 7<<16)},
+		{"log never written", []ring.Policy{ring.Backpressure}, put(logOff(1), 0)},
+		{"slot holds another frame", []ring.Policy{ring.Backpressure}, put(slotOff(1), 99)},
+		{"slot busy", []ring.Policy{ring.Backpressure}, put(slotOff(0), 1<<63)},
 	} {
 		for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 			for _, pol := range c.pols {
@@ -114,7 +114,7 @@ func expectFormatErr(t *testing.T, rd *ring.Reader, n int) {
 func TestNextHeadMovedBack(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
-			r := newRing(t, 8, S, mode, ring.Block, R)
+			r := newRing(t, 8, S, mode, ring.Backpressure, R)
 			rd, w := pair(t, r)
 			publish(t, w, 2, time.Second)
 			expectRun(t, rd, 0, 2)

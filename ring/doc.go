@@ -9,10 +9,10 @@
 //
 // In Broadcast mode every reader sees every frame published after it
 // subscribed, in order; in Queue mode each frame goes to exactly one
-// reader. When every slot is in use, the Block policy makes the writer
-// wait (backpressure; in Broadcast mode frames published while no reader
-// is subscribed are dropped, in Queue mode they wait for one), and the
-// Overwrite policy makes it reuse the oldest slot no reader holds at
+// reader. When every slot is in use, the Backpressure policy ("block"
+// on the command line and in Python) makes the writer wait (in Broadcast
+// mode frames published while no reader is subscribed are dropped, in
+// Queue mode they wait for one), and the Overwrite policy makes it reuse the oldest slot no reader holds at
 // that moment: readers that fall behind skip frames and count them
 // (Reader.Missed, Stat). Readers may subscribe and leave at any time.
 //

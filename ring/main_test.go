@@ -109,7 +109,7 @@ func expectEOF(t *testing.T, rd *ring.Reader) {
 // each runs f as a subtest for every mode and policy.
 func each(t *testing.T, f func(t *testing.T, mode ring.Mode, pol ring.Policy)) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
-		for _, pol := range []ring.Policy{ring.Block, ring.Overwrite} {
+		for _, pol := range []ring.Policy{ring.Backpressure, ring.Overwrite} {
 			t.Run(mode.String()+"/"+pol.String(), func(t *testing.T) { f(t, mode, pol) })
 		}
 	}

@@ -120,7 +120,7 @@ func TestFrameView(t *testing.T) {
 // that says so, and a place comes free when its reader closes or its
 // process dies.
 func TestReaderPlaces(t *testing.T) {
-	r := newRing(t, 1, 4, ring.Broadcast, ring.Block, 2)
+	r := newRing(t, 1, 4, ring.Broadcast, ring.Backpressure, 2)
 	c := start(t, "hold", r.Name())
 	c.expect("ready")
 	rd, err := r.Reader()
@@ -180,7 +180,7 @@ func TestCreateConfig(t *testing.T) {
 // Closed writers and readers refuse work with os.ErrClosed, close again
 // without error, and a Publish with nothing on loan is an error.
 func TestClosedHandles(t *testing.T) {
-	r := newRing(t, 1, 2, ring.Broadcast, ring.Block, 1)
+	r := newRing(t, 1, 2, ring.Broadcast, ring.Backpressure, 1)
 	w, err := r.Writer()
 	if err != nil {
 		t.Fatal(err)

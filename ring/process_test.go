@@ -13,7 +13,7 @@ import (
 )
 
 // A reader process killed (SIGKILL) while it holds a frame does not
-// wedge the writer: under Block the writer's next Loan, stuck before,
+// wedge the writer: under Backpressure the writer's next Loan, stuck before,
 // succeeds once the kernel has dropped the reader's lock, and its place
 // is reclaimed; under Overwrite the writer never stops, and the dead
 // reader's place is reclaimed as the writer passes its frame by.
@@ -34,7 +34,7 @@ func TestReaderKilledHolding(t *testing.T) {
 			st.Readers[0].PID != c.cmd.Process.Pid {
 			t.Fatalf("holder's place: %+v", st.Readers)
 		}
-		if pol == ring.Block {
+		if pol == ring.Backpressure {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			_, err := w.Loan(ctx)
 			cancel()
@@ -63,7 +63,7 @@ func TestReaderKilledHolding(t *testing.T) {
 func TestWriterKilled(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
-			r := newRing(t, 4, 8, mode, ring.Block, 2)
+			r := newRing(t, 4, 8, mode, ring.Backpressure, 2)
 			rd, err := r.Reader()
 			if err != nil {
 				t.Fatal(err)
@@ -100,7 +100,7 @@ func TestWriterKilled(t *testing.T) {
 // A writer process that closes ends its stream cleanly: every frame it
 // published, then io.EOF; after it the reader waits for the next writer.
 func TestWriterCloses(t *testing.T) {
-	r := newRing(t, 4, 8, ring.Broadcast, ring.Block, 2)
+	r := newRing(t, 4, 8, ring.Broadcast, ring.Backpressure, 2)
 	rd, err := r.Reader()
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestKillReaderMidStream(t *testing.T) {
 	const n = 200_000
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
-			r := newRing(t, 1, 8, mode, ring.Block, 3)
+			r := newRing(t, 1, 8, mode, ring.Backpressure, 3)
 			victim := start(t, "read", r.Name(), strconv.Itoa(n), "0")
 			got := readers(t, r, 2, n, 0)
 			if err := r.WaitReaders(t.Context(), 3); err != nil {
@@ -165,7 +165,7 @@ func TestKillReaderMidStream(t *testing.T) {
 // one, make one stream each: a reader sees every frame once, intact and
 // in order, with no frame of a dead writer's unfinished loan.
 func TestWriterRestarts(t *testing.T) {
-	r := newRing(t, 64, 8, ring.Broadcast, ring.Block, 1)
+	r := newRing(t, 64, 8, ring.Broadcast, ring.Backpressure, 1)
 	rd, err := r.Reader()
 	if err != nil {
 		t.Fatal(err)
@@ -226,14 +226,14 @@ func stressFrames() int {
 	return 1_000_000
 }
 
-// Under the Block policy nothing is lost across processes: in Broadcast
+// Under the Backpressure policy nothing is lost across processes: in Broadcast
 // mode each reader process sees every frame once, in order; in Queue
 // mode every frame goes to exactly one of them, each in order.
-func TestStressBlock(t *testing.T) {
+func TestStressBackpressure(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
 			n := stressFrames()
-			r := newRing(t, 1, 64, mode, ring.Block, 2)
+			r := newRing(t, 1, 64, mode, ring.Backpressure, 2)
 			got := readers(t, r, 2, n, 0)
 			t0 := time.Now()
 			stream(t, r, n)

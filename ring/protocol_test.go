@@ -72,7 +72,7 @@ func holdsSeq(b []byte, seq uint64) bool {
 func TestHeapProtocol(t *testing.T) {
 	const n = 20000
 	for _, mode := range []Mode{Broadcast, Queue} {
-		for _, pol := range []Policy{Block, Overwrite} {
+		for _, pol := range []Policy{Backpressure, Overwrite} {
 			for _, slots := range []int{2, 3} {
 				t.Run(fmt.Sprintf("%v/%v/%d", mode, pol, slots), func(t *testing.T) {
 					heapRun(t, heapRing(t, mode, pol, slots, 16, 2), n)
@@ -161,13 +161,13 @@ func writeHeap(t *testing.T, ctx context.Context, r *Ring, n int) {
 
 // checkHeap checks the readers' accounts of n frames: every frame is
 // received or counted missed, once per reader (Broadcast) or once in all
-// (Queue), and none is missed under Block.
+// (Queue), and none is missed under Backpressure.
 func checkHeap(t *testing.T, mode Mode, pol Policy, res []heapRead, n int) {
 	t.Helper()
 	t.Logf("received %d and %d, missed %d and %d", res[0].recv, res[1].recv, res[0].missed, res[1].missed)
 	if mode == Broadcast {
 		for i, a := range res {
-			if a.recv+int(a.missed) != n || pol == Block && a.missed != 0 {
+			if a.recv+int(a.missed) != n || pol == Backpressure && a.missed != 0 {
 				t.Errorf("reader %d received %d and missed %d of %d frames", i, a.recv, a.missed, n)
 			}
 		}
@@ -178,12 +178,12 @@ func checkHeap(t *testing.T, mode Mode, pol Policy, res []heapRead, n int) {
 		if res[0].got[s] && res[1].got[s] {
 			both++
 		}
-		if pol == Block && !res[0].got[s] && !res[1].got[s] {
+		if pol == Backpressure && !res[0].got[s] && !res[1].got[s] {
 			t.Fatalf("frame %d reached no reader", s)
 		}
 	}
 	total := res[0].recv + res[1].recv + int(res[0].missed+res[1].missed)
-	if both != 0 || total != n || pol == Block && res[0].missed+res[1].missed != 0 {
+	if both != 0 || total != n || pol == Backpressure && res[0].missed+res[1].missed != 0 {
 		t.Errorf("%d frames went to both readers; received+missed %d of %d", both, total, n)
 	}
 }
@@ -197,7 +197,7 @@ func checkHeap(t *testing.T, mode Mode, pol Policy, res []heapRead, n int) {
 func TestHeapStreams(t *testing.T) {
 	const streams, m = 3, 2000
 	for _, mode := range []Mode{Broadcast, Queue} {
-		for _, pol := range []Policy{Block, Overwrite} {
+		for _, pol := range []Policy{Backpressure, Overwrite} {
 			t.Run(fmt.Sprintf("%v/%v", mode, pol), func(t *testing.T) {
 				r := heapRing(t, mode, pol, 3, 16, 2)
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -253,7 +253,7 @@ func writeStream(t *testing.T, ctx context.Context, r *Ring, m int) {
 // frames come in order and intact and that it ends with io.EOF.
 func readStreams(t *testing.T, ctx context.Context, rd *Reader, first, last uint32, m int, ends chan<- struct{}) {
 	defer rd.Close()
-	exact := rd.r.cfg.policy == Block
+	exact := rd.r.cfg.policy == Backpressure
 	for s := first; s <= last; s++ {
 		prev := -1
 		for {

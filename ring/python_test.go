@@ -164,7 +164,7 @@ type pyRecvReport struct {
 }
 
 // Python's ring-recv, a broadcast reader, receives what a Go writer
-// publishes to the end of the stream: every frame under Block, in order,
+// publishes to the end of the stream: every frame under Backpressure, in order,
 // with the pattern intact; under Overwrite, some frames, none torn, and
 // the rest counted lost. A frame written wrong must be caught. Without
 // futexes (NDSHM_FUTEX=0) Python polls and Go falls back on its tick.
@@ -177,10 +177,10 @@ func TestPythonReceives(t *testing.T) {
 		n, bad int
 		env    []string
 	}{
-		{"u1", ndshm.Uint8, ring.Block, 4, 200, -1, nil},
-		{"f4", ndshm.Float32, ring.Block, 4, 200, -1, nil},
-		{"f4/poll", ndshm.Float32, ring.Block, 4, 100, -1, []string{"NDSHM_FUTEX=0"}},
-		{"u1/bad", ndshm.Uint8, ring.Block, 4, 20, 7, nil},
+		{"u1", ndshm.Uint8, ring.Backpressure, 4, 200, -1, nil},
+		{"f4", ndshm.Float32, ring.Backpressure, 4, 200, -1, nil},
+		{"f4/poll", ndshm.Float32, ring.Backpressure, 4, 100, -1, []string{"NDSHM_FUTEX=0"}},
+		{"u1/bad", ndshm.Uint8, ring.Backpressure, 4, 20, 7, nil},
 		{"u1/overwrite", ndshm.Uint8, ring.Overwrite, 3, 3000, -1, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,8 +204,8 @@ func TestPythonReceives(t *testing.T) {
 				t.Fatalf("python: %v\n%s", err, p.stderr.String())
 			case rep.Dup != 0 || rep.Torn != 0 || rep.Frames+int(rep.Lost) != tc.n || rep.Frames == 0:
 				t.Fatalf("%d frames sent, python reports %+v", tc.n, rep)
-			case tc.pol == ring.Block && (rep.Frames != tc.n || rep.Missed != 0):
-				t.Fatalf("Block policy lost frames: %+v", rep)
+			case tc.pol == ring.Backpressure && (rep.Frames != tc.n || rep.Missed != 0):
+				t.Fatalf("Backpressure policy lost frames: %+v", rep)
 			}
 		})
 	}
@@ -310,7 +310,7 @@ func goReaders(t *testing.T, r *ring.Ring, k int, delay time.Duration, writer fu
 }
 
 // Go readers receive what ndshm.py ring-send publishes, to the end of
-// the stream: under Block every frame in order, under Overwrite (a slow
+// the stream: under Backpressure every frame in order, under Overwrite (a slow
 // reader) a rising run that ends with the last frame, none torn, the
 // rest counted missed. Without futexes Python polls.
 func TestPythonSends(t *testing.T) {
@@ -322,9 +322,9 @@ func TestPythonSends(t *testing.T) {
 		delay time.Duration
 		env   []string
 	}{
-		{"u1", ndshm.Uint8, ring.Block, 300, 0, nil},
+		{"u1", ndshm.Uint8, ring.Backpressure, 300, 0, nil},
 		{"f4/overwrite", ndshm.Float32, ring.Overwrite, 300, 200 * time.Microsecond, nil},
-		{"u1/poll", ndshm.Uint8, ring.Block, 100, 0, []string{"NDSHM_FUTEX=0"}},
+		{"u1/poll", ndshm.Uint8, ring.Backpressure, 100, 0, []string{"NDSHM_FUTEX=0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := pyRing(t, ring.Config{DType: tc.dt, Frame: []int{64, 64}, Slots: 3, Policy: tc.pol})
@@ -333,7 +333,7 @@ func TestPythonSends(t *testing.T) {
 			})
 			got := seqs[0]
 			if len(got) == 0 || got[len(got)-1] != uint64(tc.n-1) || len(got)+int(missed[0]) != tc.n ||
-				tc.pol == ring.Block && len(got) != tc.n {
+				tc.pol == ring.Backpressure && len(got) != tc.n {
 				t.Fatalf("Go reader got %d frames of %d (missed %d), last %v", len(got), tc.n, missed[0], got[max(len(got)-1, 0):])
 			}
 		})
@@ -435,7 +435,7 @@ with ndshm.Ring(sys.argv[1]) as r:
 }
 
 // A Python reader killed while it holds a frame does not wedge a Go
-// writer under Block: its place and frame are reclaimed within a few
+// writer under Backpressure: its place and frame are reclaimed within a few
 // ticks.
 func TestPythonReaderKilled(t *testing.T) {
 	r := pyRing(t, ring.Config{DType: ndshm.Uint8, Frame: []int{64}, Slots: 2})

@@ -11,11 +11,11 @@ import (
 
 // A Broadcast subscriber that joins while a writer process is streaming
 // sees frames from the head at its join on, in order, and never one
-// published before it joined: under Block a contiguous run starting
+// published before it joined: under Backpressure a contiguous run starting
 // between the heads read just before and just after Reader; under
 // Overwrite an increasing run whose gaps its Missed count accounts for.
 func TestJoinMidStream(t *testing.T) {
-	for _, pol := range []ring.Policy{ring.Block, ring.Overwrite} {
+	for _, pol := range []ring.Policy{ring.Backpressure, ring.Overwrite} {
 		t.Run(pol.String(), func(t *testing.T) {
 			r := newRing(t, 8, 8, ring.Broadcast, pol, 2)
 			c := start(t, "write", r.Name(), "-1", "wait")
@@ -28,8 +28,8 @@ func TestJoinMidStream(t *testing.T) {
 					t.Fatal(err)
 				}
 				h1 := r.Stat().Head
-				first, last := readJoined(t, rd, 2000, pol == ring.Block)
-				if first < h0 || pol == ring.Block && first > h1 {
+				first, last := readJoined(t, rd, 2000, pol == ring.Backpressure)
+				if first < h0 || pol == ring.Backpressure && first > h1 {
 					t.Errorf("joined between heads %d and %d, first frame %d", h0, h1, first)
 				}
 				// Every frame from the join on was received or missed.
@@ -88,7 +88,7 @@ func waitHead(t *testing.T, r *ring.Ring, n uint64) {
 func TestStreams(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
-			r := newRing(t, 8, 4, mode, ring.Block, 2)
+			r := newRing(t, 8, 4, mode, ring.Backpressure, 2)
 			for s := range 3 {
 				rd, err := r.Reader()
 				if err != nil {

@@ -34,9 +34,10 @@ var modes = []string{"broadcast", "queue"}
 type Policy uint32
 
 const (
-	// Block makes the writer wait until readers release the oldest
-	// frame: backpressure, nothing lost.
-	Block Policy = 0
+	// Backpressure makes the writer wait until readers release the
+	// oldest frame: nothing lost. Its name as text (String, flags,
+	// JSON, Python) is "block".
+	Backpressure Policy = 0
 	// Overwrite makes the writer reuse the oldest slot that no reader
 	// holds at that moment: latest-only, for live feeds. Readers that
 	// fall behind skip frames and count them as missed.

@@ -18,7 +18,7 @@ import (
 func TestDeadSleeperUncounted(t *testing.T) {
 	for _, by := range []string{"writer", "joiner"} {
 		t.Run(by, func(t *testing.T) {
-			r := newRing(t, 1, 2, ring.Broadcast, ring.Block, 2)
+			r := newRing(t, 1, 2, ring.Broadcast, ring.Backpressure, 2)
 			sleepers := func() uint32 { return binary.LittleEndian.Uint32(r.Block().Control()[128:]) }
 			c := start(t, "hold", r.Name())
 			c.expect("ready")
@@ -83,7 +83,7 @@ var ctxCases = []struct {
 func TestContextEnds(t *testing.T) {
 	for _, c := range ctxCases {
 		t.Run(c.name, func(t *testing.T) {
-			r := newRing(t, 1, 1, ring.Broadcast, ring.Block, 1)
+			r := newRing(t, 1, 1, ring.Broadcast, ring.Backpressure, 1)
 			rd, w := pair(t, r)
 			// Next: the writer lives but publishes nothing.
 			ctx, cancel := c.ctx()
@@ -110,7 +110,7 @@ func TestContextEnds(t *testing.T) {
 // beyond poll, and every one still gets the frame, or its deadline.
 func TestManyWaiters(t *testing.T) {
 	const n = 40
-	r := newRing(t, 1, 2, ring.Broadcast, ring.Block, n)
+	r := newRing(t, 1, 2, ring.Broadcast, ring.Backpressure, n)
 	w, err := r.Writer()
 	if err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func (r *Ring) Writer() (*Writer, error) {
 	return w, nil
 }
 
-// Loan returns a free slot for the next frame, waiting, under the Block
+// Loan returns a free slot for the next frame, waiting, under the Backpressure
 // policy, until readers release one; ctx bounds the wait. The frame's
 // bytes alias the ring and are the writer's until Publish. Loaning again
 // before Publish returns the same frame.
@@ -154,7 +154,7 @@ func (w *Writer) free() int {
 	if w.r.cfg.policy == Overwrite {
 		return w.oldestFree()
 	}
-	// Block never skips a slot, so frames fill the slots in turn.
+	// Backpressure never skips a slot, so frames fill the slots in turn.
 	k := int(w.seq % uint64(len(w.slotSeq)))
 	if w.consumed(k) {
 		return k
@@ -162,7 +162,7 @@ func (w *Writer) free() int {
 	return -1
 }
 
-// consumed reports whether slot k's frame is done with, under Block.
+// consumed reports whether slot k's frame is done with, under Backpressure.
 func (w *Writer) consumed(k int) bool {
 	v := w.slotSeq[k] // seq+1
 	if v == 0 {

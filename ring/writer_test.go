@@ -19,7 +19,7 @@ import (
 func TestSecondWriter(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
-			r := newRing(t, 8, 16, mode, ring.Block, 2)
+			r := newRing(t, 8, 16, mode, ring.Backpressure, 2)
 			rd, err := r.Reader()
 			if err != nil {
 				t.Fatal(err)
@@ -54,7 +54,7 @@ func TestSecondWriter(t *testing.T) {
 // a new stream at the head: a reader sees each stream end with io.EOF,
 // then the next, its frames indexed from 0 and numbered by stream.
 func TestWriterAfterClose(t *testing.T) {
-	r := newRing(t, 8, 4, ring.Broadcast, ring.Block, 1)
+	r := newRing(t, 8, 4, ring.Broadcast, ring.Backpressure, 1)
 	rd, err := r.Reader()
 	if err != nil {
 		t.Fatal(err)
@@ -136,14 +136,14 @@ func TestNeverReleaseOverwrite(t *testing.T) {
 	}
 }
 
-// A reader process that never releases its frame, under Block: the
+// A reader process that never releases its frame, under Backpressure: the
 // writer's Loan fails with its context's deadline once it needs that
 // slot, though another reader has read everything, and goes on as soon
 // as the frame is released.
-func TestNeverReleaseBlock(t *testing.T) {
+func TestNeverReleaseBackpressure(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
-			r := newRing(t, 64, 4, mode, ring.Block, 2)
+			r := newRing(t, 64, 4, mode, ring.Backpressure, 2)
 			c := start(t, "hold", r.Name())
 			c.expect("ready")
 			rd, w := pair(t, r)

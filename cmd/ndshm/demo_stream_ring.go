@@ -17,7 +17,7 @@ func streamRing(ctx context.Context, d *demo, s streamSpec) (streamRun, error) {
 	cons := ringConsumers(ctx, d, name)
 	start := time.Now()
 	r, err := ring.Create(name, ring.Config{DType: ndshm.Uint8, Frame: s.frame, Slots: s.slots,
-		Mode: ring.Broadcast, Policy: ring.Block, Readers: len(cons)})
+		Mode: ring.Broadcast, Policy: ring.Backpressure, Readers: len(cons)})
 	if err != nil {
 		return streamRun{}, err
 	}

@@ -34,7 +34,7 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 	f.Var(&shape, "shape", "the shape `S` of one frame, such as 480,640,3")
 	slots := f.Int("slots", 0, fmt.Sprintf("`N` frames in flight, 1 to %d", ring.MaxSlots))
 	f.TextVar(&mode, "mode", ring.Broadcast, "`M`: broadcast, every reader sees every frame (default), or queue, each frame goes to one reader")
-	f.TextVar(&policy, "policy", ring.Block, "`P`, when every slot is in use: block, the writer waits (default), or overwrite, it reuses the oldest")
+	f.TextVar(&policy, "policy", ring.Backpressure, "`P`, when every slot is in use: block, the writer waits (default), or overwrite, it reuses the oldest")
 	readers := f.Int("readers", 8, fmt.Sprintf("the most readers subscribed at once, `R`, 1 to %d", ring.MaxReaders))
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
 	pos, err := f.parse(args)
