@@ -322,3 +322,66 @@ func TestWaitReadersCountsPositioned(t *testing.T) {
 		t.Errorf("Python wait_readers(2) with one reader mid-join: %s (%v), want a timeout", out, err)
 	}
 }
+
+// A frame overwritten while its reader held it (here by a peer that
+// broke the protocol, faked by storing another seq in its slot) is
+// reported as Python's recv reports it: the Next after it returns
+// ErrTorn, having released it, and the Next after that goes on. An
+// explicit Release reports it instead, and only once. Under
+// Backpressure no slot is overwritten, so nothing is checked.
+func TestNextReportsTorn(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		pol      Policy
+		tear     bool
+		release  bool // Release before Next
+		wantTorn bool // from Release, or else from Next
+	}{
+		{"intact", Overwrite, false, false, false},
+		{"torn/Next", Overwrite, true, false, true},
+		{"torn/Release", Overwrite, true, true, true},
+		{"backpressure", Backpressure, true, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := heapRing(t, Broadcast, c.pol, 4, 2, 1)
+			rd, err := r.Reader()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rd.Close()
+			w, err := r.Writer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			for range 3 {
+				if _, err := w.Loan(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				w.Publish(0)
+			}
+			f, err := rd.Next(t.Context())
+			if err != nil || f.Seq != 0 {
+				t.Fatalf("first Next: frame %d, %v", f.Seq, err)
+			}
+			if c.tear {
+				r.c.slot(f.Slot, sSeq).Store(busy | 7)
+			}
+			var rerr error
+			if c.release {
+				rerr = rd.Release()
+			}
+			f, err = rd.Next(t.Context())
+			torn := errors.Is(rerr, ErrTorn) || errors.Is(err, ErrTorn)
+			if torn != c.wantTorn || err != nil && !errors.Is(err, ErrTorn) || rerr != nil && !errors.Is(rerr, ErrTorn) {
+				t.Fatalf("Release: %v; Next: frame %d, %v; want torn %v", rerr, f.Seq, err, c.wantTorn)
+			}
+			if err != nil {
+				f, err = rd.Next(t.Context()) // the reader goes on
+			}
+			if err != nil || f.Seq != 1 {
+				t.Fatalf("after the torn frame: frame %d, %v, want frame 1", f.Seq, err)
+			}
+		})
+	}
+}

@@ -117,13 +117,21 @@ func (rd *Reader) Missed() uint64 { return rd.missed }
 // started) and every frame of it is read; an error wrapping
 // io.ErrUnexpectedEOF if its writer died; or ctx's error. After either
 // end, the next call waits for the next stream, which a reader that
-// subscribed between streams does from the start. Next releases the
-// frame held before, if any (see Release), and allocates nothing.
+// subscribed between streams does from the start. Next allocates
+// nothing.
+//
+// Next first releases the frame held before, if any (see Release). If
+// that frame was overwritten while held (Overwrite policy), Next returns
+// an error wrapping ErrTorn and no frame, as Python's Reader.recv raises
+// TornFrame: what was read from it may mix two frames. The frame is
+// released all the same, so the next call goes on with the next frame.
 func (rd *Reader) Next(ctx context.Context) (Frame, error) {
 	if rd.fd < 0 {
 		return Frame{}, os.ErrClosed
 	}
-	rd.Release()
+	if err := rd.Release(); err != nil {
+		return Frame{}, err
+	}
 	for idle := false; ; idle = true {
 		f, ok, err := rd.try()
 		if ok || err != nil {
@@ -136,8 +144,10 @@ func (rd *Reader) Next(ctx context.Context) (Frame, error) {
 }
 
 // Release gives the held frame back to the writer. Under the Overwrite
-// policy it returns ErrTorn if the frame changed while held, which only
-// a peer breaking the protocol can cause. Releasing nothing is a no-op.
+// policy it returns an error wrapping ErrTorn if the frame changed while
+// held, which only a peer breaking the protocol can cause; the frame is
+// released either way, and the next Next does not report it again.
+// Releasing nothing is a no-op.
 func (rd *Reader) Release() error {
 	k := rd.held
 	if k < 0 {
@@ -146,7 +156,7 @@ func (rd *Reader) Release() error {
 	c := rd.c
 	var err error
 	if rd.r.cfg.policy == Overwrite && c.slot(k, sSeq).Load() != rd.seq+1 {
-		err = fmt.Errorf("%w: frame %d in slot %d", ErrTorn, rd.seq, k)
+		err = fmt.Errorf("ring %s: frame %d in slot %d: %w", rd.r.Name(), rd.seq, k, ErrTorn)
 	}
 	if rd.r.cfg.mode == Broadcast {
 		rd.next = rd.seq + 1

@@ -84,8 +84,10 @@ type Config struct {
 
 // ErrTorn reports that a frame was overwritten while its reader held it,
 // which only a peer that breaks the protocol (or was taken for dead)
-// can cause: the data read from it may mix two frames.
-var ErrTorn = errors.New("ring: frame overwritten while held")
+// can cause: the data read from it may mix two frames. Reader.Release,
+// or else the Next after the frame, returns an error wrapping it (Python
+// raises TornFrame there); the reader can go on.
+var ErrTorn = errors.New("frame overwritten while held")
 
 // A Ring is this process's handle on a ring: a block whose array is the
 // slots, (slots, *frame), and whose footer holds the cursors. Get a
