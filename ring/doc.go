@@ -20,9 +20,9 @@
 //
 // A Frame's bytes alias the ring. A writer's loaned frame is its own
 // until Publish; a reader's frame stays valid (the writer will not touch
-// it) until Release, the reader's next Next, or Close. Typed frames are
-// views of the ring's block indexed by Frame.Slot (see Frame). Every
-// view is invalid once the Ring is closed.
+// it) until Release, the reader's next Next, or Close. View gives a
+// frame as a typed array with the same lifetime. Every view is invalid
+// once the Ring is closed.
 //
 // # Peers that die
 //

@@ -34,20 +34,22 @@ func Example() {
 		log.Fatal(err)
 	}
 	done := make(chan struct{})
-	go consume(rd, c, done)
+	go consume(rd, done)
 
 	w, err := r.Writer()
 	if err != nil {
 		log.Fatal(err)
 	}
-	slots, _ := ndshm.View[float32](r.Block()) // every slot: (4, 2, 3)
 	ctx := context.Background()
 	for i := range 3 {
 		f, err := w.Loan(ctx) // waits while the reader holds every slot
 		if err != nil {
 			log.Fatal(err)
 		}
-		img := slots.Index(f.Slot) // this frame, 2x3, in place
+		img, err := ring.View[float32](f) // this frame, 2x3, in place
+		if err != nil {
+			log.Fatal(err)
+		}
 		for y := range 2 {
 			for x := range 3 {
 				img.Set(float32(10*i+x), y, x)
@@ -64,10 +66,9 @@ func Example() {
 	// end of stream
 }
 
-func consume(rd *ring.Reader, c *ring.Ring, done chan<- struct{}) {
+func consume(rd *ring.Reader, done chan<- struct{}) {
 	defer close(done)
 	defer rd.Close()
-	slots, _ := ndshm.View[float32](c.Block())
 	for {
 		f, err := rd.Next(context.Background())
 		if err == io.EOF {
@@ -77,8 +78,55 @@ func consume(rd *ring.Reader, c *ring.Ring, done chan<- struct{}) {
 		if err != nil {
 			log.Fatal(err)
 		}
-		img := slots.Index(f.Slot)
+		img, err := ring.View[float32](f)
+		if err != nil {
+			log.Fatal(err)
+		}
 		fmt.Printf("frame %d tag %d: %v\n", f.Seq, f.Tag, []float32{img.At(1, 0), img.At(1, 1), img.At(1, 2)})
 		rd.Release() // the writer may reuse the slot now
 	}
+}
+
+// A frame as a typed array in place, on the writer's side and the
+// reader's, with no slot arithmetic: valid until Publish and Release.
+func ExampleView() {
+	r, err := ring.CreateAnon(ring.Config{DType: ndshm.Int32, Frame: []int{2, 2}, Slots: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	rd, err := r.Reader() // before the writer publishes: Broadcast
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rd.Close()
+	w, err := r.Writer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer w.Close()
+	ctx := context.Background()
+
+	f, err := w.Loan(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := ring.View[int32](f) // (2, 2), aliasing the slot
+	if err != nil {
+		log.Fatal(err)
+	}
+	out.Set(7, 1, 0)
+	w.Publish(0)
+
+	g, err := rd.Next(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	in, err := ring.View[int32](g)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(in.Shape(), in.At(1, 0))
+	rd.Release()
+	// Output: [2 2] 7
 }

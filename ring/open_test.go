@@ -85,37 +85,6 @@ func TestOpenNotARing(t *testing.T) {
 	}
 }
 
-// A ring's slots are a typed view of its block: the wrong element type
-// is ndshm.ErrDType, the right one indexes a frame by its slot.
-func TestFrameView(t *testing.T) {
-	r, err := ring.Create(shmtest.Name(), ring.Config{DType: ndshm.Uint8, Frame: []int{2, 3}, Slots: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if _, err := ndshm.View[float32](r.Block()); !errors.Is(err, ndshm.ErrDType) {
-		t.Errorf("View[float32] of a uint8 ring: %v, want ErrDType", err)
-	}
-	v, err := ndshm.View[uint8](r.Block())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := r.Writer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	publish(t, w, 2, time.Second) // so the next frame is in slot 2
-	f, err := w.Loan(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	copy(f.Bytes(), "abcdef")
-	if img := v.Index(f.Slot); f.Slot != 2 || img.At(1, 2) != 'f' || img.At(0, 0) != 'a' || r.FrameBytes() != 6 {
-		t.Errorf("slot %d: view %v, frame bytes %d", f.Slot, img.Shape(), r.FrameBytes())
-	}
-}
-
 // A ring has Config.Readers places: one reader more fails with an error
 // that says so, and a place comes free when its reader closes or its
 // process dies.

@@ -242,7 +242,7 @@ func (rd *Reader) try() (Frame, bool, error) {
 		rd.held, rd.seq = k, cur
 		return Frame{Seq: cur, Stream: rd.stream, Index: c.slot(k, sIndex).Load(), Slot: k,
 			Tag: c.slot(k, sTag).Load(), Time: time.Unix(0, int64(c.slot(k, sTime).Load())),
-			data: rd.r.frame(k)}, true, nil
+			data: rd.r.frame(k), r: rd.r}, true, nil
 	}
 }
 

@@ -216,8 +216,8 @@ func (c Config) spec() (ndshm.Spec, config, error) {
 }
 
 // Block returns the ring's block: its array is every slot, (slots,
-// *frame), and ndshm.View of it indexed by a Frame's Slot is that frame.
-// It is owned by the Ring.
+// *frame), and ndshm.View of it indexed by a Frame's Slot is that frame
+// (as View gives it). It is owned by the Ring.
 func (r *Ring) Block() *ndshm.Block { return r.b }
 
 // Slots returns the number of slots; Mode and Policy what the ring was
@@ -244,10 +244,7 @@ func (r *Ring) frame(k int) []byte {
 // A Frame is one slot's frame as a Writer loaned it or a Reader received
 // it. Its bytes alias the ring: a writer's are its own until Publish, a
 // reader's stay valid until Release, the next call to Next, or Close.
-// For a typed frame, index a view of the ring's block by Slot:
-//
-//	slots, _ := ndshm.View[float32](r.Block())
-//	img := slots.Index(f.Slot)
+// View returns it as a typed array.
 type Frame struct {
 	// Seq numbers the frames a ring ever carried, 0, 1, 2, … across
 	// all streams: it orders frames and shows gaps, but is not a
@@ -262,8 +259,29 @@ type Frame struct {
 	Tag   uint64    // the writer's, from Publish; the ring never reads it
 	Time  time.Time // when it was published
 	data  []byte
+	r     *Ring
 }
 
 // Bytes returns the frame's data in the ring; see Frame for how long it
 // stays valid.
 func (f Frame) Bytes() []byte { return f.data }
+
+// View returns frame f as a typed array of the ring's frame shape,
+// aliasing the ring: writing a loaned frame through it fills the frame in
+// place. It is valid exactly as long as f's bytes are: a writer's until
+// Publish, a reader's until Release, the next Next or Close. T must match
+// the ring's dtype, as for ndshm.View, which View is of the ring's block
+// indexed by f.Slot. It allocates nothing, except that for a bool ring
+// ndshm.View checks every byte of every slot each time (view it as uint8
+// to skip that). A Frame that came from no Writer or Reader is
+// os.ErrInvalid.
+func View[T any](f Frame) (ndshm.Array[T], error) {
+	if f.r == nil {
+		return ndshm.Array[T]{}, fmt.Errorf("ring: view of a zero Frame: %w", os.ErrInvalid)
+	}
+	slots, err := ndshm.View[T](f.r.b)
+	if err != nil {
+		return ndshm.Array[T]{}, err
+	}
+	return slots.Index(f.Slot), nil
+}

@@ -80,7 +80,7 @@ func (w *Writer) Loan(ctx context.Context) (Frame, error) {
 		}
 		w.loan = k
 	}
-	return Frame{Seq: w.seq, Stream: w.stream, Index: w.index, Slot: w.loan, data: w.r.frame(w.loan)}, nil
+	return Frame{Seq: w.seq, Stream: w.stream, Index: w.index, Slot: w.loan, data: w.r.frame(w.loan), r: w.r}, nil
 }
 
 // Publish hands the loaned frame to the readers, stamped with tag and
