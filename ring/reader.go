@@ -39,7 +39,7 @@ type Reader struct {
 func (r *Ring) Reader() (*Reader, error) {
 	fd, err := r.ownFD()
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "subscribe", Path: r.Name(), Err: err}
 	}
 	// Twice: a writer reclaiming a dead reader's place holds its lock
 	// for a moment.

@@ -38,7 +38,7 @@ type Writer struct {
 func (r *Ring) Writer() (*Writer, error) {
 	fd, err := r.ownFD()
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "write", Path: r.Name(), Err: err}
 	}
 	ok, err := sys.SetRange(fd, sys.RangeWrite, writerLock, 1)
 	if err == nil && !ok {
