@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"sync"
@@ -109,7 +110,7 @@ type Ring struct {
 func Create(name string, c Config, opts ...ndshm.Option) (*Ring, error) {
 	s, opts, err := c.options(opts)
 	if err != nil {
-		return nil, fmt.Errorf("ring: create %s: %w", name, err)
+		return nil, &fs.PathError{Op: "create", Path: name, Err: err}
 	}
 	b, err := ndshm.Create(name, s, opts...)
 	if err != nil {
