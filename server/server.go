@@ -1,8 +1,13 @@
-// Package server is the ndshm data server behind `ndshm serve`: it owns
-// named blocks for its clients (loaded from .npy files, or made on
+// Package server holds both sides of the ndshm data server's protocol
+// (docs/PROTOCOL.md), as net/rpc does. A Server, behind `ndshm serve`,
+// owns named blocks for its clients (loaded from .npy files, or made on
 // request), hands out anonymous blocks as file descriptors, lists and
-// describes blocks, and removes orphans while it runs. Clients talk to it
-// over a unix socket with ndshm.Dial; the protocol is docs/PROTOCOL.md.
+// describes blocks, and removes orphans while it runs. A Client, from
+// Dial, asks it for these over a unix socket (DefaultSocket unless told
+// otherwise). A request the server refuses comes back as an *Error whose
+// code one table turns into a Go error on both sides: errors.Is matches
+// it against what the server's own error matched (fs.ErrExist,
+// fs.ErrNotExist, ...).
 //
 // Blocks the server owns die with it: when Serve returns they are
 // unlinked, and if the server is killed they become orphans, which any
