@@ -44,7 +44,7 @@ func pycServe(t *testing.T) string {
 		}
 	})
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		c, err := ndshm.Dial(srv.Socket)
+		c, err := server.Dial(srv.Socket)
 		if err == nil {
 			c.Close()
 			return dir
@@ -226,7 +226,7 @@ _no_leak()
 	if made.DType != "<i4" || !slices.Equal(made.Shape, []int{4, 5}) || made.Fortran {
 		t.Errorf("Python's anonymous block: %+v", made)
 	}
-	c, err := ndshm.Dial(filepath.Join(dir, "ndshm.sock"))
+	c, err := server.Dial(filepath.Join(dir, "ndshm.sock"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ _no_leak()
 func TestPythonClientAnonFromGo(t *testing.T) {
 	dir := pycServe(t)
 	key := shmtest.Name()
-	c, err := ndshm.Dial(filepath.Join(dir, "ndshm.sock"))
+	c, err := server.Dial(filepath.Join(dir, "ndshm.sock"))
 	if err != nil {
 		t.Fatal(err)
 	}

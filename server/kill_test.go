@@ -34,7 +34,7 @@ func init() {
 		}
 		go func() {
 			for { // ready once the socket answers
-				if c, err := ndshm.Dial(args[0]); err == nil {
+				if c, err := server.Dial(args[0]); err == nil {
 					c.Close()
 					fmt.Println("ready")
 					return

@@ -60,7 +60,7 @@ func start(t testing.TB, srv *server.Server) (stop func() error) {
 		}
 	})
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if c, err := ndshm.Dial(srv.Socket); err == nil {
+		if c, err := server.Dial(srv.Socket); err == nil {
 			c.Close()
 			return stop
 		}
@@ -77,9 +77,9 @@ func start(t testing.TB, srv *server.Server) (stop func() error) {
 }
 
 // dial connects a client for the rest of the test.
-func dial(t *testing.T, socket string) *ndshm.Client {
+func dial(t *testing.T, socket string) *server.Client {
 	t.Helper()
-	c, err := ndshm.Dial(socket)
+	c, err := server.Dial(socket)
 	if err != nil {
 		t.Fatal(err)
 	}

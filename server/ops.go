@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/sys"
 )
 
 // handle answers one request; a reply carrying a descriptor returns it
@@ -17,7 +20,7 @@ func (s *Server) handle(c *conn, msg []byte) (rep reply, f *os.File) {
 	if len(msg) == 0 {
 		return badRequest("empty request"), nil
 	}
-	var r request
+	var r head
 	if err := json.Unmarshal(msg, &r); err != nil {
 		return badRequest("malformed request: %v", err), nil
 	}
@@ -140,4 +143,143 @@ func (s *Server) drop(name string) reply {
 		return errReply(err)
 	}
 	return okReply
+}
+
+// anon makes an anonymous block and returns a descriptor of it for the
+// client. Under a key, the server keeps its own copy, for get, while the
+// client c stays connected; without one, the client's is the only copy.
+func (s *Server) anon(c *conn, key string, msg []byte) (reply, *os.File) {
+	sp, err := spec("anon", msg)
+	if err != nil {
+		return specReply(err), nil
+	}
+	if key != "" && s.taken(key) { // fail before making gigabytes
+		return keyTaken(key), nil
+	}
+	if err := s.room("anon", sp, s.limit()); err != nil {
+		return errReply(err), nil
+	}
+	b, err := ndshm.CreateAnon(sp)
+	if err != nil {
+		return errReply(err), nil
+	}
+	f, err := b.File()
+	if err != nil {
+		b.Close()
+		return errReply(err), nil
+	}
+	info := b.Info()
+	if key == "" {
+		b.Close() // the client's descriptor keeps the memory
+		return infoReply(info, nil), f
+	}
+	if rep := s.publish(c, key, b); !rep.OK {
+		b.Close()
+		f.Close()
+		return rep, nil
+	}
+	return infoReply(info, nil), f
+}
+
+func (s *Server) limit() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.anonCap
+}
+
+func keyTaken(key string) reply {
+	return errReply(fmt.Errorf("anon: key %q: %w", key, fs.ErrExist))
+}
+
+func (s *Server) taken(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.keys[key]
+	return ok
+}
+
+// publish records b under key for get, unless the key was taken
+// meanwhile or the server closed.
+func (s *Server) publish(c *conn, key string, b *ndshm.Block) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch _, ok := s.keys[key]; {
+	case s.closed:
+		return errReply(fmt.Errorf("anon: %w", errClosed))
+	case ok:
+		return keyTaken(key)
+	}
+	if s.keys == nil {
+		s.keys = make(map[string]keyed)
+	}
+	s.keys[key] = keyed{b: b, owner: c}
+	return okReply
+}
+
+// get returns a new descriptor of the block published under key.
+func (s *Server) get(key string) (reply, *os.File) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[key]
+	if !ok {
+		return errReply(fmt.Errorf("get: key %q: %w", key, fs.ErrNotExist)), nil
+	}
+	f, err := k.b.File()
+	if err != nil {
+		return errReply(err), nil
+	}
+	return infoReply(k.b.Info(), nil), f
+}
+
+// dropKeys closes the server's copies of the blocks c published: the
+// memory now lives exactly as long as the clients that hold it.
+func (s *Server) dropKeys(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, k := range s.keys {
+		if k.owner == c {
+			k.b.Close()
+			delete(s.keys, key)
+		}
+	}
+}
+
+const (
+	// memReserve is memory a new block must leave free, for the server
+	// itself and everything else running.
+	memReserve = 64 << 20
+	// fallbackAnon is the default MaxAnon when free memory is unknown.
+	fallbackAnon = 1 << 30
+	// blockOverhead is the most a block's file adds to its data: a
+	// header page, rounding, and a footer page.
+	blockOverhead = 3 * 4096
+)
+
+// anonLimit is MaxAnon resolved: the configured limit, or half the memory
+// free now, or no limit (< 0).
+func (s *Server) anonLimit() int64 {
+	if s.MaxAnon != 0 {
+		return s.MaxAnon
+	}
+	if free, ok := sys.FreeMemory(); ok {
+		return free / 2
+	}
+	return fallbackAnon
+}
+
+// room checks, before a single page is reserved, that a new block holding
+// sp fits under limit (< 0: none) and in the memory free now. Blocks are
+// charged to the server's memory (and cgroup): one too large would get
+// the server killed instead of refused.
+func (s *Server) room(op string, sp ndshm.Spec, limit int64) error {
+	n := int64(sp.Size()) + blockOverhead
+	if limit >= 0 && n > limit {
+		return fmt.Errorf("%s: %v is %s, more than this server's limit of %s (ndshm serve --max-anon): %w",
+			op, sp, size(n), size(limit), syscall.ENOSPC)
+	}
+	if free, ok := sys.FreeMemory(); ok && n > free-memReserve {
+		return fmt.Errorf("%s: %v is %s, and only %s of memory is free: %w",
+			op, sp, size(n), size(max(free, 0)), syscall.ENOSPC)
+	}
+	return nil
 }

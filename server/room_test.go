@@ -25,7 +25,7 @@ func TestAnonLimit(t *testing.T) {
 	defer stop()
 	c := dial(t, srv.Socket)
 	_, err := c.Anon(ndshm.Spec{DType: ndshm.Uint8, Shape: []int{4 << 20}}, "")
-	var se *ndshm.ServerError
+	var se *server.Error
 	if !errors.As(err, &se) || se.Code != "no_space" || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "--max-anon") {
 		t.Errorf("anon of 4 MiB with a 1 MiB limit: %v; want no_space naming --max-anon", err)
 	}
@@ -51,10 +51,10 @@ func init() {
 		done := make(chan error, 1)
 		go func() { done <- srv.Serve(ctx) }()
 		defer func() { cancel(); <-done }()
-		var c *ndshm.Client
+		var c *server.Client
 		var err error
 		for range 5000 {
-			if c, err = ndshm.Dial(args[0]); err == nil {
+			if c, err = server.Dial(args[0]); err == nil {
 				break
 			}
 		}

@@ -80,7 +80,7 @@ func BenchmarkStat(b *testing.B) {
 				b.SetParallelism(clients) // × GOMAXPROCS goroutines
 				before := sys.Scans()
 				b.RunParallel(func(pb *testing.PB) {
-					c, err := ndshm.Dial(srv.Socket)
+					c, err := server.Dial(srv.Socket)
 					if err != nil {
 						b.Error(err)
 						return

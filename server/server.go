@@ -1,8 +1,13 @@
-// Package server is the ndshm data server behind `ndshm serve`: it owns
-// named blocks for its clients (loaded from .npy files, or made on
+// Package server holds both sides of the ndshm data server's protocol
+// (docs/PROTOCOL.md), as net/rpc does. A Server, behind `ndshm serve`,
+// owns named blocks for its clients (loaded from .npy files, or made on
 // request), hands out anonymous blocks as file descriptors, lists and
-// describes blocks, and removes orphans while it runs. Clients talk to it
-// over a unix socket with ndshm.Dial; the protocol is docs/PROTOCOL.md.
+// describes blocks, and removes orphans while it runs. A Client, from
+// Dial, asks it for these over a unix socket (DefaultSocket unless told
+// otherwise). A request the server refuses comes back as an *Error whose
+// code one table turns into a Go error on both sides: errors.Is matches
+// it against what the server's own error matched (fs.ErrExist,
+// fs.ErrNotExist, ...).
 //
 // Blocks the server owns die with it: when Serve returns they are
 // unlinked, and if the server is killed they become orphans, which any
@@ -10,28 +15,21 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ndshm/ndshm"
 )
 
-// ErrRunning means another server is already answering on the socket.
-var ErrRunning = errors.New("server already running")
-
-// errClosed refuses new blocks once the server has closed.
-var errClosed = errors.New("server is closed")
-
 // A Server serves ndshm blocks on a unix socket. Set its fields before
 // Load or Serve and leave them alone after. Its methods are safe for
-// concurrent use; the zero value serves on ndshm.DefaultSocket().
+// concurrent use; the zero value serves on DefaultSocket().
 type Server struct {
-	Socket     string                           // listening socket path; "" means ndshm.DefaultSocket()
+	Socket     string                           // listening socket path; "" means DefaultSocket()
 	GCInterval time.Duration                    // how often orphans are collected while serving; 0 = 2s default; <0 never
 	Logf       func(format string, args ...any) // optional event log: loads, gc removals, refusals (at most 10 lines per 10s, then a count)
 
@@ -89,16 +87,6 @@ func (s *Server) Load(name string, r io.Reader) error {
 	return nil
 }
 
-// size writes a byte count for the log: "96 B", "7.6 MiB", "2 GiB".
-func size(n int64) string {
-	v, unit := float64(n), 0
-	for v >= 1024 && unit < 4 {
-		v, unit = v/1024, unit+1
-	}
-	s := strconv.FormatFloat(v, 'f', 1, 64)
-	return strings.TrimSuffix(s, ".0") + " " + [...]string{"B", "KiB", "MiB", "GiB", "TiB"}[unit]
-}
-
 // keep makes b one of the server's owned blocks, or closes it (and so
 // unlinks it) when the server has closed.
 func (s *Server) keep(b *ndshm.Block) error {
@@ -135,8 +123,36 @@ func (s *Server) Close() error {
 	return err
 }
 
-func (s *Server) logf(format string, args ...any) {
-	if s.Logf != nil {
-		s.Logf(format, args...)
+// defaultGCInterval is how often a server collects orphans by default.
+const defaultGCInterval = 2 * time.Second
+
+// collect runs ndshm.GC every GCInterval until ctx is done, logging each
+// orphan it removes. It never forces: an orphan that processes still map
+// stays until they let go.
+func (s *Server) collect(ctx context.Context) {
+	every := s.GCInterval
+	switch {
+	case every < 0:
+		return
+	case every == 0:
+		every = defaultGCInterval
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		got, err := ndshm.GC(ndshm.GCOptions{})
+		for _, c := range got {
+			if c.Removed {
+				s.logf("gc: removed orphan %s (%s, creator pid %d dead)", c.Name, size(c.FileSize), c.CreatorPID)
+			}
+		}
+		if err != nil {
+			s.logf("gc: %v", err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/shmtest"
+	"github.com/ndshm/ndshm/server"
 )
 
 func init() {
@@ -78,7 +79,7 @@ func TestServe(t *testing.T) {
 		{"create without a dtype", second(c.Create(shmtest.Name(), ndshm.Spec{Shape: []int{1}})), ndshm.ErrDType},
 		{"drop of a block the server does not own", c.Drop(shmtest.Name()), nil},
 	} {
-		var se *ndshm.ServerError
+		var se *server.Error
 		if !errors.As(tc.err, &se) || se.Message == "" || tc.want != nil && !errors.Is(tc.err, tc.want) {
 			t.Errorf("%s: %v, want a server error matching %v", tc.what, tc.err, tc.want)
 		}
@@ -107,7 +108,7 @@ func TestServe(t *testing.T) {
 func second[T any](_ T, err error) error { return err }
 
 // checkList checks that c lists exactly the blocks in want among ours.
-func checkList(t *testing.T, c *ndshm.Client, want map[string]bool) {
+func checkList(t *testing.T, c *server.Client, want map[string]bool) {
 	t.Helper()
 	infos, err := c.List()
 	if err != nil {

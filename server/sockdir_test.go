@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/shmtest"
 	"github.com/ndshm/ndshm/server"
 )
@@ -60,7 +59,7 @@ func TestDefaultSocketDir(t *testing.T) {
 			continue
 		}
 		stop := start(t, srv)
-		if _, err := dial(t, ndshm.DefaultSocket()).List(); err != nil {
+		if _, err := dial(t, server.DefaultSocket()).List(); err != nil {
 			t.Errorf("%s: %v", tc.what, err)
 		}
 		if err := stop(); err != nil {

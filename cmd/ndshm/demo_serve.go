@@ -70,10 +70,10 @@ func (d *demo) served(ctx context.Context) error {
 
 // listed asks the server, over its socket, for the block it serves.
 func (d *demo) listed(socket, name string) error {
-	var c *ndshm.Client
+	var c *server.Client
 	var err error
 	for range 100 { // Serve is starting in another goroutine
-		if c, err = ndshm.Dial(socket); err == nil {
+		if c, err = server.Dial(socket); err == nil {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/server"
 )
 
@@ -20,7 +19,7 @@ const serveAbout = `
 Serves blocks to other processes over a unix socket (docs/PROTOCOL.md):
 it lists and describes blocks, makes named blocks that it owns, and hands
 out anonymous (memfd) blocks as file descriptors. Go programs connect with
-ndshm.Dial, Python ones with ndshm.Client.
+server.Dial (github.com/ndshm/ndshm/server), Python ones with ndshm.Client.
 
 --load NAME=FILE.npy, repeatable, copies each file into the block NAME
 before serving. Every block the server makes is its own: it removes them
@@ -49,7 +48,7 @@ type load struct{ name, file string }
 // runServe is `ndshm serve`.
 func runServe(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE]", serveAbout)
-	socket := f.String("socket", ndshm.DefaultSocket(), "listen on the unix socket `PATH`")
+	socket := f.String("socket", server.DefaultSocket(), "listen on the unix socket `PATH`")
 	every := f.Duration("gc-interval", 2*time.Second, "remove orphans this often; 0 never")
 	var maxAnon int64
 	f.Func("max-anon", "refuse anonymous blocks larger than `SIZE` (64MiB, 2GiB; default: half the memory free at start)", func(v string) error {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/server"
 )
 
 // serveNPY writes a .npy file of n int32s, element i holding i, without
@@ -110,10 +111,10 @@ func TestServeBinary(t *testing.T) {
 }
 
 // dialWait dials socket until a server answers, for up to 10s.
-func dialWait(t *testing.T, socket string) *ndshm.Client {
+func dialWait(t *testing.T, socket string) *server.Client {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		c, err := ndshm.Dial(socket)
+		c, err := server.Dial(socket)
 		if err == nil {
 			return c
 		}

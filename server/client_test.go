@@ -1,8 +1,8 @@
-package ndshm_test
+package server_test
 
 import (
 	"bufio"
-	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,41 +23,6 @@ import (
 	"github.com/ndshm/ndshm/server"
 )
 
-// clServe runs a server in this process until the test ends and returns
-// its socket. It never collects orphans: other packages' tests make
-// orphans on purpose and must find them.
-func clServe(t *testing.T) string {
-	t.Helper()
-	srv := &server.Server{Socket: filepath.Join(t.TempDir(), "ndshm.sock"), GCInterval: -1}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if c, err := ndshm.Dial(srv.Socket); err == nil {
-			c.Close()
-			return srv.Socket
-		}
-	}
-	t.Fatal("the server did not answer within 5s")
-	return ""
-}
-
-func clDial(t *testing.T, socket string) *ndshm.Client {
-	t.Helper()
-	c, err := ndshm.Dial(socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // The default socket is in a directory of the user's own, never in /tmp
 // itself, and Python's is Go's.
 func TestDefaultSocket(t *testing.T) {
@@ -67,7 +32,7 @@ func TestDefaultSocket(t *testing.T) {
 		{"", fmt.Sprintf("/tmp/ndshm-%d/ndshm.sock", os.Getuid())},
 	} {
 		t.Setenv("XDG_RUNTIME_DIR", tc.xdg)
-		if got := ndshm.DefaultSocket(); got != tc.want {
+		if got := server.DefaultSocket(); got != tc.want {
 			t.Errorf("with XDG_RUNTIME_DIR=%q: %q, want %q", tc.xdg, got, tc.want)
 		}
 		out, err := exec.Command(py, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import ndshm; print(ndshm.default_socket())",
@@ -80,10 +45,10 @@ func TestDefaultSocket(t *testing.T) {
 
 func TestDialErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := ndshm.Dial(filepath.Join(dir, "nobody.sock")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := server.Dial(filepath.Join(dir, "nobody.sock")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("dial of no socket: %v", err)
 	}
-	c := clDial(t, clServe(t))
+	c := dial(t, serve(t))
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +62,7 @@ func TestDialErrors(t *testing.T) {
 
 // One client used by many goroutines: each request gets its own reply.
 func TestClientConcurrent(t *testing.T) {
-	c := clDial(t, clServe(t))
+	c := dial(t, serve(t))
 	var wg sync.WaitGroup
 	errs := make(chan error, 8*3)
 	for g := range 8 {
@@ -118,7 +83,7 @@ func TestClientConcurrent(t *testing.T) {
 }
 
 // clRoundTrip creates, checks, stats, attaches and drops one block.
-func clRoundTrip(c *ndshm.Client, name string, shape []int) error {
+func clRoundTrip(c *server.Client, name string, shape []int) error {
 	info, err := c.Create(name, ndshm.Spec{DType: ndshm.Int64, Shape: shape})
 	if err != nil {
 		return err
@@ -139,7 +104,7 @@ func clRoundTrip(c *ndshm.Client, name string, shape []int) error {
 
 // A list longer than one 64 KiB message comes in several, joined.
 func TestClientLongList(t *testing.T) {
-	c := clDial(t, clServe(t))
+	c := dial(t, serve(t))
 	const n = 300 // each description is some 400 bytes
 	want := map[string]bool{}
 	for range n {
@@ -165,7 +130,7 @@ func TestClientLongList(t *testing.T) {
 }
 
 func TestServerErrors(t *testing.T) {
-	c := clDial(t, clServe(t))
+	c := dial(t, serve(t))
 	name := shmtest.Name()
 	if _, err := c.Create(name, ndshm.Spec{DType: ndshm.Uint8, Shape: []int{1}}); err != nil {
 		t.Fatal(err)
@@ -182,7 +147,7 @@ func TestServerErrors(t *testing.T) {
 		{"create with no dtype", second(c.Create(shmtest.Name(), ndshm.Spec{Shape: []int{1}})), ndshm.ErrDType, "dtype"},
 		{"anon of a negative shape", second(c.Anon(ndshm.Spec{DType: ndshm.Uint8, Shape: []int{-1}}, "")), nil, "bad_request"},
 	} {
-		var se *ndshm.ServerError
+		var se *server.Error
 		if !errors.As(tc.err, &se) || se.Code != tc.code || se.Message == "" ||
 			tc.is != nil && !errors.Is(tc.err, tc.is) || !strings.HasPrefix(tc.err.Error(), "ndshm server: ") {
 			t.Errorf("%s: %#v, want code %q matching %v", tc.what, tc.err, tc.code, tc.is)
@@ -192,8 +157,6 @@ func TestServerErrors(t *testing.T) {
 		t.Errorf("drop after errors: %v", err)
 	}
 }
-
-func second[T any](_ T, err error) error { return err }
 
 // The anonymous-block test's children: A makes and publishes the block,
 // B, an unrelated process, gets it by key.
@@ -205,7 +168,7 @@ func init() {
 	// anon-a publishes a 64 MiB block under "k", fills it, prints
 	// "ready DEV INO", and after a line on stdin checks B's answer.
 	roles["anon-a"] = func(args []string) int {
-		c, err := ndshm.Dial(args[0])
+		c, err := server.Dial(args[0])
 		if err != nil {
 			return clFail(err)
 		}
@@ -236,7 +199,7 @@ func init() {
 	}
 	// anon-b gets "k", checks A's pattern and writes its answer.
 	roles["anon-b"] = func(args []string) int {
-		c, err := ndshm.Dial(args[0])
+		c, err := server.Dial(args[0])
 		if err != nil {
 			return clFail(err)
 		}
@@ -266,9 +229,9 @@ func clFail(err error) int {
 // Two unrelated processes map the same anonymous block through the
 // server, and once both have exited its memory is gone.
 func TestAnonAcrossProcesses(t *testing.T) {
-	socket := clServe(t)
+	socket := serve(t)
 	base := clShmem(t)
-	a := clCommand("anon-a", socket)
+	a := command("anon-a", socket)
 	toA, _ := a.StdinPipe()
 	fromA, _ := a.StdoutPipe()
 	if err := a.Start(); err != nil {
@@ -286,7 +249,7 @@ func TestAnonAcrossProcesses(t *testing.T) {
 		t.Fatalf("A: %v", err)
 	}
 	held := clShmem(t)
-	if err := clCommand("anon-b", socket).Run(); err != nil {
+	if err := command("anon-b", socket).Run(); err != nil {
 		t.Fatalf("B: %v", err)
 	}
 	users := sys.Users()[id]
@@ -337,25 +300,21 @@ func clShmem(t *testing.T) int64 {
 	return 0
 }
 
-// clCommand is shmtest.Command, minus the second that a child built with
-// the race detector sleeps before it exits.
-func clCommand(role string, args ...string) *exec.Cmd {
-	cmd := shmtest.Command(role, args...)
-	cmd.Env = append(cmd.Env, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
-	return cmd
-}
-
 // A structured dtype goes to the server as its Python literal and comes
 // back the same.
 func TestClientStructured(t *testing.T) {
-	c := clDial(t, clServe(t))
-	dt := loadDType(t, "[('t', '<M8[us]'), ('xy', '<f4', (2,)), ('tag', '|S3')]", 19)
+	c := dial(t, serve(t))
+	var sp ndshm.Spec // a structured dtype, as a client gets one from a request
+	if err := json.Unmarshal([]byte(`{"dtype": "[('t', '<M8[us]'), ('xy', '<f4', (2,)), ('tag', '|S3')]", "shape": []}`), &sp); err != nil || sp.DType.Size() != 19 {
+		t.Fatalf("structured dtype: %v, %v", sp.DType, err)
+	}
+	dt := sp.DType
 	name := shmtest.Name()
 	info, err := c.Create(name, ndshm.Spec{DType: dt, Shape: []int{4}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Spec.DType.Equal(dt) || !stat(t, name).Spec.DType.Equal(dt) {
+	if !info.Spec.DType.Equal(dt) || !stat(t, name).Equal(dt) {
 		t.Errorf("server made %v, want %v", info.Spec.DType, dt)
 	}
 	b, err := c.Anon(ndshm.Spec{DType: dt, Shape: []int{2, 2}}, "")
@@ -366,4 +325,14 @@ func TestClientStructured(t *testing.T) {
 	if !b.DType().Equal(dt) || len(b.Bytes()) != 4*19 {
 		t.Errorf("anonymous block of %v: %v, %d bytes", dt, b.DType(), len(b.Bytes()))
 	}
+}
+
+// stat returns the dtype of the named block, as this process opens it.
+func stat(t *testing.T, name string) ndshm.DType {
+	t.Helper()
+	info, err := ndshm.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Spec.DType
 }
