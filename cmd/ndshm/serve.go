@@ -34,6 +34,11 @@ with no_space, and so is an anonymous block larger than --max-anon
 (default: half the memory free when the server starts): the server is
 charged for the blocks it makes and would otherwise be killed.
 
+--mode 0660 sets the permission bits of the socket and of the blocks the
+server makes, exactly, whatever the umask (default 0600). Other users it
+lets in can map the blocks themselves (ndshm.AllowForeign); the server
+still answers only processes of its own user.
+
 While serving it removes orphans every --gc-interval (0: never). It logs
 loads, removals and refused requests to stderr (refusals at most 10 lines
 per 10s, then a count of the rest), and shows a progress bar
@@ -48,7 +53,7 @@ type load struct{ name, file string }
 
 // runServe is `ndshm serve`.
 func runServe(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE]", serveAbout)
+	f := newFlags(e, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE] [--mode 0600] [--json]", serveAbout)
 	socket := f.String("socket", ndshm.DefaultSocket(), "listen on the unix socket `PATH`")
 	every := f.Duration("gc-interval", 2*time.Second, "remove orphans this often; 0 never")
 	var maxAnon int64
@@ -57,6 +62,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		maxAnon = int64(n)
 		return err
 	})
+	var mode modeValue
+	f.Var(&mode, "mode", "the permission bits `MODE` of the socket and of the blocks the server makes, in octal; set exactly, whatever the umask")
 	var loads []load
 	f.Func("load", "load `NAME=FILE.npy`, the .npy file FILE as the block NAME, before serving; repeatable", func(v string) error {
 		name, file, ok := strings.Cut(v, "=")
@@ -79,6 +86,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		bar.clear()
 		logger.Printf(format, args...)
 	}}
+	srv.Perm = mode.perm
 	if *every <= 0 {
 		srv.GCInterval = -1 // the flag's 0 is the server's never
 	}
