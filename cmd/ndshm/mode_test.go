@@ -22,8 +22,12 @@ func TestModeFlag(t *testing.T) {
 		args func(name string) []string
 		want fs.FileMode
 	}{
-		{func(n string) []string { return []string{"create", n, "--dtype", "f8", "--shape", "3", "--mode", "0640"} }, 0o640},
-		{func(n string) []string { return []string{"create", n, "--dtype", "f8", "--shape", "3", "--mode", "604"} }, 0o604},
+		{func(n string) []string {
+			return []string{"create", n, "--dtype", "f8", "--shape", "3", "--mode", "0640"}
+		}, 0o640},
+		{func(n string) []string {
+			return []string{"create", n, "--dtype", "f8", "--shape", "3", "--mode", "604"}
+		}, 0o604},
 		{func(n string) []string { return []string{"create", n, "--dtype", "f8", "--shape", "3"} }, 0o600},
 		{func(n string) []string { return []string{"load", npy, n, "--mode", "0660"} }, 0o660},
 		{func(n string) []string { return []string{"load", npy, n} }, 0o600},
