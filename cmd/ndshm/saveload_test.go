@@ -53,7 +53,7 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("load over an existing block: %v", err)
 	}
 	j := decodeJSON[blockJSON](t, mustRun(t, "load", "--json", path, "/dev/shm/"+newName(t)))
-	if j.DType != "<i2" || j.Order != "F" || j.NBytes != 30 {
+	if j.DType != "<i2" || j.Order != "F" || j.SizeBytes != 30 {
 		t.Errorf("load --json: %+v", j)
 	}
 }
