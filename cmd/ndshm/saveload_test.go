@@ -95,7 +95,7 @@ func TestSaveInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	path := filepath.Join(t.TempDir(), "x.npy")
-	if err := saveFile(ctx, b, path, false); !errors.Is(err, context.Canceled) {
+	if _, err := saveFile(ctx, b, path, false, new(bar)); !errors.Is(err, context.Canceled) {
 		t.Errorf("interrupted save: %v", err)
 	}
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
