@@ -157,7 +157,7 @@ func (c *counter) Read(p []byte) (int, error) {
 type bar struct {
 	mu          sync.Mutex
 	w           io.Writer // nil when stderr is not a terminal
-	verb        string // "loading" when empty
+	verb        string    // "loading" when empty
 	name        string
 	total, done int64
 	began, last time.Time
