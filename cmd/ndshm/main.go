@@ -39,14 +39,16 @@ type command struct {
 // functions (`ndshm demo`, `ndshm bench`), which run after this map is
 // initialized; `help` is handled by run itself.
 var commands = map[string]command{
+	"create":  {runCreate, "make a persistent block holding a zeroed or filled array"},
+	"inspect": {runInspect, "describe a block: dtype, shape, size, creator"},
+	"load":    {runLoad, "copy a .npy file into a new persistent block"},
+	"ls":      {runLs, "list the ndshm blocks in /dev/shm"},
+	"rm":      {runRm, "remove blocks by name"},
+	"save":    {runSave, "write a block to a .npy file"},
+	"stats":   {runStats, "count, sum, min, max and mean of a numeric block"},
+
 	"completion": {runCompletion, "print a bash or zsh script that completes ndshm's commands and flags"},
-	"create":     {runCreate, "make a persistent block holding a zeroed or filled array"},
-	"inspect":    {runInspect, "describe a block: dtype, shape, size, creator"},
-	"load":       {runLoad, "copy a .npy file into a new persistent block"},
-	"ls":         {runLs, "list the ndshm blocks in /dev/shm"},
-	"rm":         {runRm, "remove blocks by name"},
-	"save":       {runSave, "write a block to a .npy file"},
-	"stats":      {runStats, "count, sum, min, max and mean of a numeric block"},
+	"top":        {runTop, "a live view: blocks and their users, rings with frames/s and each reader's lag and misses"},
 }
 
 func main() {
