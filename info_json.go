@@ -19,10 +19,10 @@ type infoJSON struct {
 	DType        string  `json:"dtype"`
 	Shape        []int   `json:"shape"`
 	Order        string  `json:"order"`
-	Size         int     `json:"size"`   // elements, derived from the shape
-	NBytes       int     `json:"nbytes"` // data bytes, derived
+	Size         int     `json:"count"`      // elements, derived from the shape
+	NBytes       int     `json:"size_bytes"` // data bytes, derived
 	DataOffset   int64   `json:"data_offset"`
-	FileSize     int64   `json:"file_size"`
+	FileSize     int64   `json:"file_size_bytes"`
 	Persistent   bool    `json:"persistent"`
 	Anonymous    bool    `json:"anonymous"`
 	CreatorPID   int     `json:"creator_pid"`
@@ -35,8 +35,8 @@ type infoJSON struct {
 
 // MarshalJSON encodes the Info as `ndshm inspect --json` prints it: name,
 // kind, dtype (NumPy's descriptor, the Python literal of the field list
-// for a structured dtype), shape, order ("C" or "F"), size, nbytes,
-// data_offset, file_size, persistent, anonymous, creator_pid,
+// for a structured dtype), shape, order ("C" or "F"), count (elements),
+// size_bytes (data bytes), data_offset, file_size_bytes, persistent, anonymous, creator_pid,
 // creator_alive, orphan, created (RFC 3339, null for a raw block) and
 // users (an array, empty for none), and "truncated": true only when
 // Truncated. CreatorStart is not encoded.
@@ -68,8 +68,8 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// UnmarshalJSON decodes what MarshalJSON encodes. The derived keys size,
-// nbytes and orphan are ignored; dtype, shape and kind must be valid, so
+// UnmarshalJSON decodes what MarshalJSON encodes. The derived keys count,
+// size_bytes and orphan are ignored; dtype, shape and kind must be valid, so
 // a decoded Info always has a usable Spec. It leaves i unchanged on error.
 func (i *Info) UnmarshalJSON(b []byte) error {
 	var j infoJSON

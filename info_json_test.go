@@ -14,8 +14,8 @@ import (
 
 // infoKeys are Info's JSON keys, in order: inspect --json's, and the
 // protocol's block objects (docs/PROTOCOL.md).
-var infoKeys = []string{"name", "kind", "dtype", "shape", "order", "size", "nbytes", "data_offset",
-	"file_size", "persistent", "anonymous", "creator_pid", "creator_alive", "orphan", "created", "users"}
+var infoKeys = []string{"name", "kind", "dtype", "shape", "order", "count", "size_bytes", "data_offset",
+	"file_size_bytes", "persistent", "anonymous", "creator_pid", "creator_alive", "orphan", "created", "users"}
 
 func TestInfoJSON(t *testing.T) {
 	record := "[('x', '<f8'), ('n', '<i4', (3,)), ('', '|V4')]"
@@ -96,8 +96,8 @@ func checkInfoJSON(t *testing.T, what string, info ndshm.Info, b []byte) {
 		t.Errorf("%s: users %v, want %v as an array", what, m["users"], info.Users)
 	case m["orphan"] != info.Orphan() || m["dtype"] != info.Spec.DType.String():
 		t.Errorf("%s: orphan %v, dtype %v; want %v, %v", what, m["orphan"], m["dtype"], info.Orphan(), info.Spec.DType)
-	case m["size"] != float64(info.Spec.Len()) || m["nbytes"] != float64(info.Spec.Size()):
-		t.Errorf("%s: size %v, nbytes %v", what, m["size"], m["nbytes"])
+	case m["count"] != float64(info.Spec.Len()) || m["size_bytes"] != float64(info.Spec.Size()):
+		t.Errorf("%s: count %v, size_bytes %v", what, m["count"], m["size_bytes"])
 	case (info.Kind == ndshm.KindRaw) != (m["created"] == nil) || created != "" && !strings.Contains(created, "T"):
 		t.Errorf("%s: created %v for a %v block", what, m["created"], info.Kind)
 	}

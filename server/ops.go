@@ -119,7 +119,12 @@ func (s *Server) create(name string, msg []byte) reply {
 	if err := s.room("create", sp, -1); err != nil {
 		return errReply(err)
 	}
-	b, err := ndshm.Create(name, sp)
+	b, err := ndshm.Create(name, sp, s.permOpts()...)
+	if err == nil {
+		if err = s.chmod(b); err != nil {
+			b.Close() // owned: closing unlinks it
+		}
+	}
 	if err != nil {
 		return errReply(err)
 	}

@@ -36,6 +36,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	ln, err := listen(path)
+	if err == nil {
+		if err = s.chmodSocket(path); err != nil {
+			ln.Close()
+		}
+	}
 	if err != nil {
 		return errors.Join(err, s.Close())
 	}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 	"time"
 
@@ -39,6 +40,13 @@ type Server struct {
 	// which memory is not free now is refused with no_space: the server
 	// is charged for its blocks and would be killed instead.
 	MaxAnon int64
+
+	// Perm is the mode of the socket file and of the named blocks the
+	// server makes (Load, create requests), set exactly whatever the
+	// umask, as install -m does; 0 means 0600. Other users it lets in can
+	// map the blocks themselves (with ndshm.AllowForeign); the server
+	// itself still answers only peers of its own uid.
+	Perm fs.FileMode
 
 	mu      sync.Mutex
 	owned   map[string]*ndshm.Block // named blocks this server made
@@ -66,8 +74,12 @@ type keyed struct {
 // Serve runs; it logs the load if r has a Name method (an *os.File does).
 func (s *Server) Load(name string, r io.Reader) error {
 	start := time.Now()
-	b, err := ndshm.LoadReader(r, name)
+	b, err := ndshm.LoadReader(r, name, s.permOpts()...)
 	if err != nil {
+		return err
+	}
+	if err := s.chmod(b); err != nil {
+		b.Close() // owned: closing unlinks it
 		return err
 	}
 	if err := s.keep(b); err != nil {

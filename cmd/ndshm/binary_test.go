@@ -30,7 +30,7 @@ func TestBinary(t *testing.T) {
 		{args: []string{"rm", name}, code: 1, stderr: "ndshm: rm " + name + ": no such file or directory\n"},
 		{args: []string{"create"}, code: 2, stderr: "ndshm: create: missing NAME\n", stderrHas: "\nusage: ndshm create NAME"},
 		{args: []string{"frobnicate"}, code: 2, stderr: "ndshm: unknown command \"frobnicate\"\n", stderrHas: "\nusage: ndshm COMMAND"},
-		{args: []string{"ls", "--bogus"}, code: 2, stderr: "ndshm: ls: flag provided but not defined: -bogus\n"},
+		{args: []string{"ls", "--bogus"}, code: 2, stderr: "ndshm: ls: flag provided but not defined: --bogus\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		cmd := exec.Command(bin, tc.args...)

@@ -66,7 +66,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"create", name, "--dtype", "i1", "--shape", "3", "--fill", "300"}, "value out of range"},
 		{[]string{"create", name, "--dtype", "?", "--shape", "3", "--fill", "yes"}, "not a valid |b1"},
 		{[]string{"create", name, "other", "--dtype", "f8", "--shape", "3"}, `unexpected argument "other"`},
-		{[]string{"create", name, "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"create", name, "--bogus"}, "flag provided but not defined: --bogus"},
 		{[]string{"inspect"}, "missing NAME"},
 		{[]string{"inspect", name, "--dtype", "f8"}, "go together"},
 		{[]string{"inspect", name, "--order", "F"}, "--order needs"},

@@ -15,15 +15,20 @@ Every element is zero, or --fill V: true/false/1/0 for bool, an integer
 in range for int and uint (0x.. and 1_000 forms too), a float, a complex
 as Go's strconv.ParseComplex reads it (1+2i, (1+2j)), a byte string for S.
 
+--mode 0640 sets the block's permission bits exactly, whatever the umask,
+as install -m does (default 0600, owner only).
+
 Prints nothing, or with --json the new block as inspect --json does.`
 
 // runCreate is `ndshm create`.
 func runCreate(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "create", "create NAME --dtype D --shape S [--order C|F] [--fill V] [--json]", createAbout)
+	f := newFlags(e, "create", "create NAME --dtype D --shape S [--order C|F] [--fill V] [--mode 0640] [--json]", createAbout)
 	var sf specFlags
 	sf.register(f, "the array")
 	fillWith := f.String("fill", "", "set every element to `V` (default zero)")
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
+	var mode modeValue
+	f.Var(&mode, "mode", modeUsage)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -43,10 +48,15 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	}
 	name := blockName(pos[0])
 	// Filled before it is named: nobody sees a half-filled block.
+	// So is its mode set: nobody opens it while the umask's bits are off.
 	init := func(b *ndshm.Block) error {
-		return guard(func() error { return fill(ctx, b.Bytes(), item) })
+		if err := guard(func() error { return fill(ctx, b.Bytes(), item) }); err != nil {
+			return err
+		}
+		return mode.apply(b)
 	}
-	b, err := ndshm.Create(name, sf.spec(), ndshm.Persistent(), ndshm.Init(init))
+	opts := append(mode.opts(), ndshm.Persistent(), ndshm.Init(init))
+	b, err := ndshm.Create(name, sf.spec(), opts...)
 	if err != nil {
 		return err
 	}

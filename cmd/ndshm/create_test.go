@@ -71,7 +71,7 @@ func TestCreateJSON(t *testing.T) {
 	name := newName(t)
 	j := decodeJSON[blockJSON](t, mustRun(t, "create", name, "--json", "--dtype", "<u2", "--shape", "4,5", "--order", "F"))
 	if j.Name != name || j.Kind != "array" || j.DType != "<u2" || !slices.Equal(j.Shape, []int{4, 5}) ||
-		j.Order != "F" || j.NBytes != 40 || !j.Persistent || j.Created == nil {
+		j.Order != "F" || j.SizeBytes != 40 || !j.Persistent || j.Created == nil {
 		t.Errorf("create --json said %+v", j)
 	}
 }

@@ -13,25 +13,25 @@ import (
 
 // blockJSON is how the commands describe a block in JSON, one object per
 // block: ndshm.Info's JSON (the server protocol's block objects too),
-// decoded into plain fields for the human outputs. Keys follow NumPy's
-// names where it has them (nbytes, size).
+// decoded into plain fields for the human outputs. Keys follow docs/JSON.md:
+// byte quantities end in _bytes, element counts are count.
 type blockJSON struct {
-	Name         string  `json:"name"`
-	Kind         string  `json:"kind"` // array, ring, or raw for a block read with --dtype/--shape
-	DType        string  `json:"dtype"`
-	Shape        []int   `json:"shape"`
-	Order        string  `json:"order"`  // C or F
-	Size         int     `json:"size"`   // elements
-	NBytes       int     `json:"nbytes"` // data bytes
-	DataOffset   int64   `json:"data_offset"`
-	FileSize     int64   `json:"file_size"`
-	Persistent   bool    `json:"persistent"`
-	Anonymous    bool    `json:"anonymous"`
-	CreatorPID   int     `json:"creator_pid"` // 0 for a raw block
-	CreatorAlive bool    `json:"creator_alive"`
-	Orphan       bool    `json:"orphan"`  // owned, creator dead: only gc removes it
-	Created      *string `json:"created"` // RFC 3339, null for a raw block, which records none
-	Users        []int   `json:"users"`   // pids that map it or hold it open
+	Name          string  `json:"name"`
+	Kind          string  `json:"kind"` // array, ring, or raw for a block read with --dtype/--shape
+	DType         string  `json:"dtype"`
+	Shape         []int   `json:"shape"`
+	Order         string  `json:"order"`      // C or F
+	Count         int     `json:"count"`      // elements
+	SizeBytes     int     `json:"size_bytes"` // data bytes
+	DataOffset    int64   `json:"data_offset"`
+	FileSizeBytes int64   `json:"file_size_bytes"`
+	Persistent    bool    `json:"persistent"`
+	Anonymous     bool    `json:"anonymous"`
+	CreatorPID    int     `json:"creator_pid"` // 0 for a raw block
+	CreatorAlive  bool    `json:"creator_alive"`
+	Orphan        bool    `json:"orphan"`  // owned, creator dead: only gc removes it
+	Created       *string `json:"created"` // RFC 3339, null for a raw block, which records none
+	Users         []int   `json:"users"`   // pids that map it or hold it open
 }
 
 // describe turns what the library says of a block into blockJSON by way

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 )
@@ -37,6 +38,10 @@ func newFlags(e *env, name, synopsis, about string) *cmdFlags {
 // ones. A `--` ends the flags: everything after it is positional. For
 // -h or --help it prints the usage to stdout and returns errHelp.
 func (f *cmdFlags) parse(args []string) ([]string, error) {
+	if c, ok := f.env.stdout.(*flagCollector); ok {
+		c.flags = f // completion asks what the flags are
+		return nil, errHelp
+	}
 	var pos []string
 	for {
 		err := f.Parse(args)
@@ -45,7 +50,7 @@ func (f *cmdFlags) parse(args []string) ([]string, error) {
 			return nil, errHelp
 		}
 		if err != nil {
-			return nil, f.usageErr("%v", err)
+			return nil, f.usageErr("%s", dashes(err.Error()))
 		}
 		rest := f.Args()
 		if len(rest) == 0 {
@@ -98,7 +103,7 @@ func (f *cmdFlags) shortUsage(w io.Writer) {
 }
 
 // printFlags lists the flags, spelled with two dashes as the synopses
-// spell them (one works too).
+// spell them (one works too), each with its default.
 func (f *cmdFlags) printFlags(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	n := 0
@@ -108,7 +113,31 @@ func (f *cmdFlags) printFlags(w io.Writer) {
 		}
 		n++
 		arg, text := flag.UnquoteUsage(fl)
-		fmt.Fprintf(tw, "  --%s %s\t%s\n", fl.Name, arg, text)
+		fmt.Fprintf(tw, "  --%s %s\t%s%s\n", fl.Name, arg, text, defaultNote(fl, text))
 	})
 	tw.Flush()
+}
+
+// defaultNote is " (default V)" for the help line of fl, unless its usage
+// text already says what the default is. An empty default shows as
+// "none": the flag is off, or the command works it out.
+func defaultNote(fl *flag.Flag, text string) string {
+	switch {
+	case strings.Contains(text, "default"):
+		return ""
+	case fl.DefValue == "":
+		return " (default none)"
+	}
+	return fmt.Sprintf(" (default %s)", fl.DefValue)
+}
+
+// flagName matches a flag as the flag package's errors spell it, with one
+// dash, after the phrase that introduces it.
+var flagName = regexp.MustCompile(`((?:defined|argument|flag|for)[:]? )-([A-Za-z0-9][A-Za-z0-9_.-]*)`)
+
+// dashes respells the flag in an error of the flag package with two
+// dashes, as the help and the synopses spell flags: "flag provided but
+// not defined: -bogus" becomes "... --bogus".
+func dashes(msg string) string {
+	return flagName.ReplaceAllString(msg, "$1--$2")
 }

@@ -23,7 +23,7 @@ not free its memory, only hide it. --force removes it anyway; those
 processes keep their mapping, and the memory goes with the last of them.
 
 Prints one line per orphan and a total, or with --json an object with
-"removed" and "kept" (arrays of inspect --json's objects), "bytes_freed"
+"removed" and "kept" (arrays of inspect --json's objects), "freed_bytes"
 (the file sizes of the removed blocks that nobody mapped) and "dry_run".
 With --dry-run nothing is removed and the output says what would be.`
 
@@ -109,12 +109,12 @@ func (r gcReport) write(w io.Writer) {
 type gcJSON struct {
 	Removed    []blockJSON `json:"removed"`
 	Kept       []blockJSON `json:"kept"`
-	BytesFreed int64       `json:"bytes_freed"`
+	FreedBytes int64       `json:"freed_bytes"`
 	DryRun     bool        `json:"dry_run"`
 }
 
 func (r gcReport) writeJSON(w io.Writer) error {
-	j := gcJSON{Removed: []blockJSON{}, Kept: []blockJSON{}, BytesFreed: r.freed, DryRun: r.dry}
+	j := gcJSON{Removed: []blockJSON{}, Kept: []blockJSON{}, FreedBytes: r.freed, DryRun: r.dry}
 	for _, c := range r.removed {
 		j.Removed = append(j.Removed, describe(c.Info))
 	}

@@ -146,12 +146,12 @@ func TestGCJSON(t *testing.T) {
 		if (find(dry.Removed, dead) == nil || find(got.Removed, dead) == nil || find(got.Kept, mapped) == nil) && time.Now().Before(giveUp) {
 			continue
 		}
-		if j := find(dry.Removed, dead); j == nil || !dry.DryRun || dry.BytesFreed < j.FileSize || find(dry.Kept, mapped) == nil {
+		if j := find(dry.Removed, dead); j == nil || !dry.DryRun || dry.FreedBytes < j.FileSizeBytes || find(dry.Kept, mapped) == nil {
 			t.Errorf("gc --json --dry-run: %+v", dry)
 		}
 		j := find(got.Removed, dead)
 		if j == nil || got.DryRun || j.CreatorPID != pid || j.CreatorAlive || j.Persistent ||
-			j.FileSize != 4*4096 || j.DType != "|u1" || got.BytesFreed < j.FileSize {
+			j.FileSizeBytes != 4*4096 || j.DType != "|u1" || got.FreedBytes < j.FileSizeBytes {
 			t.Errorf("gc --json: %s", out)
 		}
 		if k := find(got.Kept, mapped); k == nil || !k.Orphan || !slices.Contains(k.Users, os.Getpid()) ||
@@ -215,7 +215,7 @@ func TestGCReport(t *testing.T) {
 	if err := sortGC(nil, ndshm.GCOptions{}).writeJSON(&w); err != nil {
 		t.Fatal(err)
 	}
-	if m := decodeJSON[map[string]any](t, w.String()); fmt.Sprint(m) != "map[bytes_freed:0 dry_run:false kept:[] removed:[]]" {
+	if m := decodeJSON[map[string]any](t, w.String()); fmt.Sprint(m) != "map[dry_run:false freed_bytes:0 kept:[] removed:[]]" {
 		t.Errorf("gc --json with no orphans: %s", w.String())
 	}
 }

@@ -21,7 +21,7 @@ is read from its header without mapping it, unless --dtype and --shape are
 given, which attach a raw block (kind "raw": no header, data at offset 0).
 
 --json prints one object with the keys name, kind, dtype, shape, order,
-size, nbytes, data_offset, file_size, persistent, anonymous, creator_pid,
+count, size_bytes, data_offset, file_size_bytes, persistent, anonymous, creator_pid,
 creator_alive, orphan, created (RFC 3339, null for a raw block) and users
 (an array of pids). The server protocol's block objects are the same.`
 
@@ -77,10 +77,10 @@ func writeInspect(w io.Writer, j blockJSON) error {
 	for _, kv := range [][2]string{
 		{"name", j.Name}, {"kind", j.Kind}, {"dtype", j.DType},
 		{"shape", tupleShape(j.Shape)}, {"order", j.Order},
-		{"size", strconv.Itoa(j.Size)},
-		{"nbytes", fmt.Sprintf("%d (%s)", j.NBytes, humanBytes(int64(j.NBytes)))},
+		{"count", strconv.Itoa(j.Count)},
+		{"size_bytes", fmt.Sprintf("%d (%s)", j.SizeBytes, humanBytes(int64(j.SizeBytes)))},
 		{"data_offset", strconv.FormatInt(j.DataOffset, 10)},
-		{"file_size", fmt.Sprintf("%d (%s)", j.FileSize, humanBytes(j.FileSize))},
+		{"file_size_bytes", fmt.Sprintf("%d (%s)", j.FileSizeBytes, humanBytes(j.FileSizeBytes))},
 		{"persistent", strconv.FormatBool(j.Persistent)},
 		{"anonymous", strconv.FormatBool(j.Anonymous)},
 		{"creator_pid", strconv.Itoa(j.CreatorPID)},

@@ -16,8 +16,8 @@ import (
 )
 
 // inspectKeys are the keys inspect --json must always print.
-var inspectKeys = []string{"name", "kind", "dtype", "shape", "order", "size", "nbytes", "data_offset",
-	"file_size", "persistent", "anonymous", "creator_pid", "creator_alive", "orphan", "created", "users"}
+var inspectKeys = []string{"name", "kind", "dtype", "shape", "order", "count", "size_bytes", "data_offset",
+	"file_size_bytes", "persistent", "anonymous", "creator_pid", "creator_alive", "orphan", "created", "users"}
 
 func TestInspect(t *testing.T) {
 	name := newName(t)
@@ -32,8 +32,8 @@ func TestInspect(t *testing.T) {
 		}
 	}
 	j := decodeJSON[blockJSON](t, out)
-	want := blockJSON{Name: name, Kind: "array", DType: "<i4", Shape: []int{2, 3}, Order: "F", Size: 6,
-		NBytes: 24, DataOffset: 4096, FileSize: 3 * 4096, Persistent: true,
+	want := blockJSON{Name: name, Kind: "array", DType: "<i4", Shape: []int{2, 3}, Order: "F", Count: 6,
+		SizeBytes: 24, DataOffset: 4096, FileSizeBytes: 3 * 4096, Persistent: true,
 		CreatorPID: os.Getpid(), CreatorAlive: true, Created: j.Created, Users: []int{}}
 	if !equalJSON(j, want) {
 		t.Errorf("inspect --json = %+v\nwant %+v", j, want)
@@ -79,12 +79,12 @@ func TestInspectRaw(t *testing.T) {
 		t.Errorf("raw block's created is %v, want null", m["created"])
 	}
 	j := decodeJSON[blockJSON](t, out)
-	want := blockJSON{Name: name, Kind: "raw", DType: "|u1", Shape: []int{4, 4}, Order: "C", Size: 16,
-		NBytes: 16, FileSize: 20, Persistent: true, Users: []int{}}
+	want := blockJSON{Name: name, Kind: "raw", DType: "|u1", Shape: []int{4, 4}, Order: "C", Count: 16,
+		SizeBytes: 16, FileSizeBytes: 20, Persistent: true, Users: []int{}}
 	if !equalJSON(j, want) {
 		t.Errorf("inspect raw = %+v\nwant %+v", j, want)
 	}
-	if out := mustRun(t, "inspect", name, "--dtype", "u1", "--shape", "4"); !strings.Contains(out, "created:       -\n") {
+	if out := mustRun(t, "inspect", name, "--dtype", "u1", "--shape", "4"); !strings.Contains(out, "created:         -\n") {
 		t.Errorf("human inspect of a raw block:\n%s", out)
 	}
 	// Without --dtype and --shape it is not a block, and the error says
@@ -129,7 +129,7 @@ func TestInspectUsersOrphan(t *testing.T) {
 		t.Errorf("inspect of a mapped orphan: %+v", j)
 	}
 	human := mustRun(t, "inspect", name)
-	for _, want := range []string{"\norphan:        true\n", "\nusers:         " + strconv.Itoa(os.Getpid()) + "\n"} {
+	for _, want := range []string{"\norphan:          true\n", "\nusers:           " + strconv.Itoa(os.Getpid()) + "\n"} {
 		if !strings.Contains(human, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, human)
 		}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 
 	"github.com/ndshm/ndshm"
 )
@@ -11,12 +14,20 @@ Makes the persistent block NAME holding the array in FILE, a .npy file
 (any dtype, shape and order NumPy's np.save writes). If FILE is not a
 valid .npy file, or is cut short, no block is left behind.
 
+--mode 0640 sets the block's permission bits exactly, whatever the umask,
+as install -m does (default 0600, owner only).
+
+FILE "-" is standard input, as save writes standard output with "-".
+While it copies, a progress bar goes to stderr if that is a terminal.
+
 Prints nothing, or with --json the new block as inspect --json does.`
 
 // runLoad is `ndshm load`.
 func runLoad(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "load", "load FILE.npy NAME [--json]", loadAbout)
+	f := newFlags(e, "load", "load FILE.npy NAME [--mode 0640] [--json]", loadAbout)
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
+	var mode modeValue
+	f.Var(&mode, "mode", modeUsage)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -24,7 +35,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err := f.want(pos, "FILE", "NAME"); err != nil {
 		return err
 	}
-	b, err := ndshm.Load(pos[0], blockName(pos[1]), ndshm.Persistent())
+	b, err := loadBlock(ctx, e, pos[0], blockName(pos[1]), append(mode.opts(), ndshm.Persistent()))
 	if err != nil {
 		return err
 	}
@@ -34,5 +45,40 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		remove(b)
 		return err
 	}
+	if err := mode.apply(b); err != nil {
+		remove(b)
+		return err
+	}
 	return closeMade(e, b, *asJSON)
+}
+
+// loadBlock makes the block name from the .npy file path, or from stdin
+// for "-", drawing a progress bar on a terminal stderr.
+func loadBlock(ctx context.Context, e *env, path, name string, opts []ndshm.Option) (*ndshm.Block, error) {
+	bar := newBar(e.stderr)
+	defer bar.clear()
+	if path == "-" {
+		bar.start(name, 0)
+		return ndshm.LoadReader(&counter{ctx: ctx, r: e.stdin, name: "stdin", bar: bar}, name, opts...)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		bar.start(name, fi.Size())
+	}
+	// The counter stands between the file and LoadReader, so the errors
+	// name no file: loadErr names it, as ndshm.Load would.
+	b, err := ndshm.LoadReader(&counter{ctx: ctx, r: f, name: path, bar: bar}, name, opts...)
+	return b, loadErr(path, err)
+}
+
+// loadErr names the file in a format error, as ndshm.Load does.
+func loadErr(path string, err error) error {
+	if errors.Is(err, ndshm.ErrFormat) || errors.Is(err, ndshm.ErrDType) {
+		return &fs.PathError{Op: "load", Path: path, Err: cause(err)}
+	}
+	return err
 }

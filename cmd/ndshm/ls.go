@@ -52,7 +52,7 @@ func writeList(w io.Writer, infos []ndshm.Info, asJSON bool, now time.Time) erro
 	for _, info := range infos {
 		j := describe(info)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
-			j.Name, j.Kind, j.DType, tupleShape(j.Shape), humanBytes(int64(j.NBytes)),
+			j.Name, j.Kind, j.DType, tupleShape(j.Shape), humanBytes(int64(j.SizeBytes)),
 			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), yesNo(j.Orphan), pids(j.Users),
 			humanAge(now.Sub(info.Created)))
 	}

@@ -35,7 +35,7 @@ func TestLs(t *testing.T) {
 	if _, ok := got[other]; ok {
 		t.Errorf("ls listed %s, which is not a block", other)
 	}
-	if p.DType != "<f8" || p.NBytes != 4096 || !p.Persistent || !p.CreatorAlive || p.CreatorPID != os.Getpid() {
+	if p.DType != "<f8" || p.SizeBytes != 4096 || !p.Persistent || !p.CreatorAlive || p.CreatorPID != os.Getpid() {
 		t.Errorf("ls --json, persistent block: %+v", p)
 	}
 	if o.DType != "|u1" || len(o.Shape) != 0 || o.Shape == nil || o.Persistent || !o.CreatorAlive {

@@ -46,6 +46,9 @@ var commands = map[string]command{
 	"rm":      {runRm, "remove blocks by name"},
 	"save":    {runSave, "write a block to a .npy file"},
 	"stats":   {runStats, "count, sum, min, max and mean of a numeric block"},
+
+	"completion": {runCompletion, "print a bash or zsh script that completes ndshm's commands and flags"},
+	"top":        {runTop, "a live view: blocks and their users, rings with frames/s and each reader's lag and misses"},
 }
 
 func main() {

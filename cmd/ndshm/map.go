@@ -24,7 +24,8 @@ must be whole numbers in range, and arithmetic wraps, as in NumPy.
 
 If a worker dies mid-task, idempotent ops (clip, fill) and --out redo its
 rows on a new worker; other in-place ops fail, naming the rows that may
-be partly transformed. Prints nothing.
+be partly transformed. Prints nothing, or with --json what was done:
+{"name","op","out" (null without --out),"count","size_bytes","workers","seconds"}.
 
 A raw block (no ndshm header, such as Python's SharedMemory makes) is
 read as --dtype, --shape and --order describe it; workers are told so.`
@@ -35,10 +36,11 @@ func init() {
 
 // runMap is `ndshm map`.
 func runMap(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D] [--dtype D --shape S [--order C|F]]", mapAbout)
+	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D] [--json] [--dtype D --shape S [--order C|F]]", mapAbout)
 	var pf poolFlags
 	pf.register(f, "sqrt or affine=2,1")
 	out := f.String("out", "", "write the result to a new persistent block `NAME2` instead")
+	asJSON := f.Bool("json", false, "print what was done as JSON")
 	pos, err := f.parse(args)
 	if err == nil {
 		err = f.want(pos, "NAME")
@@ -55,14 +57,47 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	}
 	defer b.Close()
 	defer p.Close()
-	if *out == "" {
+	start := time.Now()
+	if err := mapBlock(ctx, f, &pf, p, b, *out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, newMapJSON(b, pf.op, *out, p.Workers(), time.Since(start)))
+	}
+	return nil
+}
+
+// mapJSON is map --json's report.
+type mapJSON struct {
+	Name      string  `json:"name"`
+	Op        string  `json:"op"`
+	Out       *string `json:"out"` // null: in place
+	Count     int     `json:"count"`
+	SizeBytes int     `json:"size_bytes"`
+	Workers   int     `json:"workers"`
+	Seconds   float64 `json:"seconds"`
+}
+
+func newMapJSON(b *ndshm.Block, op, out string, workers int, d time.Duration) mapJSON {
+	j := mapJSON{Name: b.Name(), Op: op, Count: b.Spec().Len(), SizeBytes: b.Spec().Size(),
+		Workers: workers, Seconds: d.Seconds()}
+	if out != "" {
+		out = blockName(out)
+		j.Out = &out
+	}
+	return j
+}
+
+// mapBlock runs the op over b in place, or into the new block out.
+func mapBlock(ctx context.Context, f *cmdFlags, pf *poolFlags, p *pool.Pool, b *ndshm.Block, out string) error {
+	if out == "" {
 		return pf.opErr(f, p.Map(ctx, b, pf.op))
 	}
 	// The result is filled while it has no name, and named only when
 	// complete: nobody sees it half done, and if we are killed meanwhile
 	// the kernel frees it with our descriptors and the workers'.
 	var mapErr error
-	dst, err := ndshm.Create(blockName(*out), b.Spec(), ndshm.Persistent(), ndshm.Init(func(dst *ndshm.Block) error {
+	dst, err := ndshm.Create(blockName(out), b.Spec(), ndshm.Persistent(), ndshm.Init(func(dst *ndshm.Block) error {
 		mapErr = p.MapTo(ctx, b, dst, pf.op)
 		return mapErr
 	}))

@@ -20,12 +20,16 @@ is in use, --policy block makes the writer wait for the readers
 (backpressure); overwrite makes it reuse the oldest frame no reader holds,
 and readers that fall behind skip frames (they count them as missed).
 
+--file-mode 0640 sets the ring's permission bits exactly, whatever the
+umask, as install -m does (default 0600, owner only); it is not --mode,
+which is the delivery mode here.
+
 Prints nothing, or with --json the new block as inspect --json does.`
 
 // runRingCreate is `ndshm ring create`.
 func runRingCreate(_ context.Context, e *env, args []string) error {
 	f := newFlags(e, "ring create", "ring create NAME --dtype D --shape S --slots N "+
-		"[--mode broadcast|queue] [--policy block|overwrite] [--readers R] [--json]", ringCreateAbout)
+		"[--mode broadcast|queue] [--policy block|overwrite] [--readers R] [--file-mode 0640] [--json]", ringCreateAbout)
 	var dt dtypeValue
 	var shape shapeValue
 	var mode ring.Mode
@@ -37,6 +41,8 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 	f.TextVar(&policy, "policy", ring.Backpressure, "`P`, when every slot is in use: block, the writer waits (default), or overwrite, it reuses the oldest")
 	readers := f.Int("readers", 8, fmt.Sprintf("the most readers subscribed at once, `R`, 1 to %d", ring.MaxReaders))
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
+	var perm modeValue // --mode is the delivery mode here
+	f.Var(&perm, "file-mode", modeUsage)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -54,8 +60,13 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 	}
 	cfg := ring.Config{DType: dt.d, Frame: shape.dims, Slots: *slots,
 		Mode: mode, Policy: policy, Readers: *readers}
-	r, err := ring.Create(blockName(pos[0]), cfg, ndshm.Persistent())
+	r, err := ring.Create(blockName(pos[0]), cfg, append(perm.opts(), ndshm.Persistent())...)
 	if err != nil {
+		return err
+	}
+	if err := perm.apply(r.Block()); err != nil {
+		r.Close()
+		remove(r.Block())
 		return err
 	}
 	info := r.Block().Info()

@@ -27,14 +27,14 @@ readers that stop releasing frames stop the writer). Without --frames it
 sends until interrupted.
 
 Prints the frames sent, frames a second and MiB a second, or with --json
-{"frames","seconds","fps","mib_s","frame_bytes"}.`
+{"frames","seconds","fps","bytes_per_s","frame_bytes"}.`
 
 // sendReport is what ring send prints.
 type sendReport struct {
 	Frames     int     `json:"frames"`
 	Seconds    float64 `json:"seconds"`
 	FPS        float64 `json:"fps"`
-	MiBs       float64 `json:"mib_s"`
+	BytesPerS  float64 `json:"bytes_per_s"`
 	FrameBytes int     `json:"frame_bytes"`
 }
 
@@ -72,7 +72,7 @@ func runRingSend(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, rep)
 	}
 	_, err = fmt.Fprintf(e.stdout, "sent %d frames of %s in %s: %.1f frames/s, %.1f MiB/s\n", rep.Frames,
-		humanBytes(int64(rep.FrameBytes)), round(time.Duration(rep.Seconds*float64(time.Second))), rep.FPS, rep.MiBs)
+		humanBytes(int64(rep.FrameBytes)), round(time.Duration(rep.Seconds*float64(time.Second))), rep.FPS, rep.BytesPerS/(1<<20))
 	return err
 }
 
@@ -114,7 +114,7 @@ func (s *sender) run(ctx context.Context, r *ring.Ring) (sendReport, error) {
 	}
 	rep := sendReport{Frames: n, Seconds: took.Seconds(), FrameBytes: r.FrameBytes()}
 	rep.FPS = float64(n) / rep.Seconds
-	rep.MiBs = rep.FPS * float64(rep.FrameBytes) / (1 << 20)
+	rep.BytesPerS = rep.FPS * float64(rep.FrameBytes)
 	return rep, err
 }
 

@@ -65,7 +65,7 @@ func TestRingSendRecvBroadcast(t *testing.T) {
 	asText := startCLI(t, "ring", "recv", name, "--verify", "--timeout", "20s")
 	sent := decodeJSON[sendReport](t, mustRun(t, "ring", "send", name, "--frames", "300",
 		"--wait-readers", "2", "--timeout", "20s", "--json"))
-	if sent.Frames != n || sent.FrameBytes != 256 || sent.FPS <= 0 || sent.MiBs <= 0 {
+	if sent.Frames != n || sent.FrameBytes != 256 || sent.FPS <= 0 || sent.BytesPerS <= 0 {
 		t.Errorf("ring send --json: %+v", sent)
 	}
 	out, code := asJSON.wait(t)

@@ -16,12 +16,14 @@ keep it until they close it; its memory is freed after the last one.
 A name that is not an ndshm block (another program's shared memory, a raw
 block) is refused unless --force, so that rm never removes someone else's
 segment by accident. Every name is tried; each failure is reported, and
-the exit status is 1 if any failed.`
+the exit status is 1 if any failed. With --json it prints an array with
+an object for each name: {"name","removed","error" (null when removed)}.`
 
 // runRm is `ndshm rm`.
 func runRm(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "rm", "rm NAME... [--force]", rmAbout)
+	f := newFlags(e, "rm", "rm NAME... [--force] [--json]", rmAbout)
 	force := f.Bool("force", false, "remove names even if they are not ndshm blocks")
+	asJSON := f.Bool("json", false, "print what was removed as JSON")
 	names, err := f.parse(args)
 	if err != nil {
 		return err
@@ -30,12 +32,29 @@ func runRm(_ context.Context, e *env, args []string) error {
 		return f.usageErr("missing NAME")
 	}
 	var errs []error
+	js := make([]rmJSON, 0, len(names))
 	for _, name := range names {
-		if err := rm(blockName(name), *force); err != nil {
+		j := rmJSON{Name: blockName(name), Removed: true}
+		if err := rm(j.Name, *force); err != nil {
 			errs = append(errs, err)
+			msg := err.Error()
+			j.Removed, j.Error = false, &msg
+		}
+		js = append(js, j)
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, js); err != nil {
+			return err
 		}
 	}
 	return errors.Join(errs...) // report prints one line per failure
+}
+
+// rmJSON is rm --json's report of one name.
+type rmJSON struct {
+	Name    string  `json:"name"`
+	Removed bool    `json:"removed"`
+	Error   *string `json:"error"`
 }
 
 // rm removes one name, checking first that it is a block unless force.

@@ -16,14 +16,19 @@ const saveAbout = `
 Writes the block NAME to FILE as a .npy file, which np.load reads back
 bit-identical; FILE "-" is standard output. FILE must not exist, unless
 --force, which overwrites it; a symbolic link is never followed, even
-with --force. If the write fails, FILE is removed.`
+with --force. If the write fails, FILE is removed. While it writes, a
+progress bar goes to stderr if that is a terminal.
+
+--json prints what was written: {"name","path","size_bytes" (of the file)};
+not with FILE -, where standard output is the .npy file.`
 
 // runSave is `ndshm save`.
 func runSave(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "save", "save NAME FILE.npy [--force] [--dtype D --shape S [--order C|F]]", saveAbout)
+	f := newFlags(e, "save", "save NAME FILE.npy [--force] [--json] [--dtype D --shape S [--order C|F]]", saveAbout)
 	var sf specFlags
 	sf.registerRead(f)
 	force := f.Bool("force", false, "overwrite FILE if it exists")
+	asJSON := f.Bool("json", false, "print what was written as JSON")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -32,24 +37,42 @@ func runSave(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	name, path := blockName(pos[0]), pos[1]
+	if path == "-" && *asJSON {
+		return f.usageErr("--json with FILE -: standard output is the .npy file")
+	}
 	b, err := openBlock(name, f, &sf)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
+	bar := newBar(e.stderr)
+	bar.verb = "saving"
+	bar.start(name, int64(b.Spec().Size()))
+	defer bar.clear()
 	if path == "-" {
-		_, err := b.WriteTo(ctxWriter{ctx, e.stdout})
+		_, err := b.WriteTo(ctxWriter{ctx, barWriter{e.stdout, bar}})
 		return err
 	}
-	return saveFile(ctx, b, path, *force)
+	n, err := saveFile(ctx, b, path, *force, bar)
+	if err != nil || !*asJSON {
+		return err
+	}
+	return writeJSON(e.stdout, saveJSON{Name: name, Path: path, SizeBytes: n})
+}
+
+// saveJSON is save --json's report.
+type saveJSON struct {
+	Name      string `json:"name"`
+	Path      string `json:"path"`
+	SizeBytes int64  `json:"size_bytes"`
 }
 
 // saveFile writes b to a new file at path, or over an old one if force.
-func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool) error {
+func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar *bar) (int64, error) {
 	if fi, err := os.Stat(path); err == nil {
 		// Truncating the block's own file would destroy it mid-write.
 		if bi, err := os.Stat("/dev/shm/" + b.Name()); err == nil && os.SameFile(fi, bi) {
-			return fmt.Errorf("save: %s is the block %s itself", path, b.Name())
+			return 0, fmt.Errorf("save: %s is the block %s itself", path, b.Name())
 		}
 	}
 	// O_EXCL refuses a symbolic link at path; with --force O_NOFOLLOW
@@ -61,15 +84,15 @@ func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool) erro
 	}
 	out, err := os.OpenFile(path, mode, 0o666)
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("save: %s exists (--force overwrites it)", path)
+		return 0, fmt.Errorf("save: %s exists (--force overwrites it)", path)
 	}
 	if errors.Is(err, syscall.ELOOP) {
-		return fmt.Errorf("save: %s is a symbolic link: save writes no file through a link (remove it, or name the file it points to)", path)
+		return 0, fmt.Errorf("save: %s is a symbolic link: save writes no file through a link (remove it, or name the file it points to)", path)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = b.WriteTo(ctxWriter{ctx, out})
+	n, err := b.WriteTo(ctxWriter{ctx, barWriter{out, bar}})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -79,9 +102,9 @@ func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool) erro
 		if fi, serr := os.Lstat(path); serr == nil && fi.Mode().IsRegular() {
 			os.Remove(path)
 		}
-		return fmt.Errorf("save %s: %w", path, err)
+		return 0, fmt.Errorf("save %s: %w", path, err)
 	}
-	return nil
+	return n, nil
 }
 
 // ctxWriter writes a megabyte at a time, stopping when ctx is done, so

@@ -53,7 +53,7 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("load over an existing block: %v", err)
 	}
 	j := decodeJSON[blockJSON](t, mustRun(t, "load", "--json", path, "/dev/shm/"+newName(t)))
-	if j.DType != "<i2" || j.Order != "F" || j.NBytes != 30 {
+	if j.DType != "<i2" || j.Order != "F" || j.SizeBytes != 30 {
 		t.Errorf("load --json: %+v", j)
 	}
 }
@@ -95,7 +95,7 @@ func TestSaveInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	path := filepath.Join(t.TempDir(), "x.npy")
-	if err := saveFile(ctx, b, path, false); !errors.Is(err, context.Canceled) {
+	if _, err := saveFile(ctx, b, path, false, new(bar)); !errors.Is(err, context.Canceled) {
 		t.Errorf("interrupted save: %v", err)
 	}
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,10 +35,16 @@ with no_space, and so is an anonymous block larger than --max-anon
 (default: half the memory free when the server starts): the server is
 charged for the blocks it makes and would otherwise be killed.
 
+--mode 0660 sets the permission bits of the socket and of the blocks the
+server makes, exactly, whatever the umask (default 0600). Other users it
+lets in can map the blocks themselves (ndshm.AllowForeign); the server
+still answers only processes of its own user.
+
 While serving it removes orphans every --gc-interval (0: never). It logs
 loads, removals and refused requests to stderr (refusals at most 10 lines
 per 10s, then a count of the rest), and shows a progress bar
-while loading when stderr is a terminal.`
+while loading when stderr is a terminal. With --json each log line is a
+JSON object instead: {"time" (RFC 3339),"msg"}.`
 
 func init() {
 	commands["serve"] = command{runServe, "serve blocks to other processes over a unix socket"}
@@ -47,7 +55,7 @@ type load struct{ name, file string }
 
 // runServe is `ndshm serve`.
 func runServe(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE]", serveAbout)
+	f := newFlags(e, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE] [--mode 0600] [--json]", serveAbout)
 	socket := f.String("socket", server.DefaultSocket(), "listen on the unix socket `PATH`")
 	every := f.Duration("gc-interval", 2*time.Second, "remove orphans this often; 0 never")
 	var maxAnon int64
@@ -56,6 +64,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		maxAnon = int64(n)
 		return err
 	})
+	var mode modeValue
+	f.Var(&mode, "mode", "the permission bits `MODE` of the socket and of the blocks the server makes, in octal; set exactly, whatever the umask")
+	asJSON := f.Bool("json", false, "log JSON lines: {\"time\",\"msg\"}")
 	var loads []load
 	f.Func("load", "load `NAME=FILE.npy`, the .npy file FILE as the block NAME, before serving; repeatable", func(v string) error {
 		name, file, ok := strings.Cut(v, "=")
@@ -73,11 +84,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	bar := newBar(e.stderr)
-	logger := log.New(e.stderr, "", log.LstdFlags)
+	logf := newLogf(e.stderr, *asJSON)
 	srv := &server.Server{Socket: *socket, GCInterval: *every, MaxAnon: maxAnon, Logf: func(format string, args ...any) {
 		bar.clear()
-		logger.Printf(format, args...)
+		logf(format, args...)
 	}}
+	srv.Perm = mode.perm
 	if *every <= 0 {
 		srv.GCInterval = -1 // the flag's 0 is the server's never
 	}
@@ -89,7 +101,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	err = srv.Serve(ctx)
 	if err == nil {
-		logger.Printf("stopped: blocks removed, %s removed", *socket)
+		logf("stopped: blocks removed, %s removed", *socket)
 	}
 	return err
 }
@@ -144,6 +156,7 @@ func (c *counter) Read(p []byte) (int, error) {
 type bar struct {
 	mu          sync.Mutex
 	w           io.Writer // nil when stderr is not a terminal
+	verb        string    // "loading" when empty
 	name        string
 	total, done int64
 	began, last time.Time
@@ -172,7 +185,7 @@ func (b *bar) add(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.done += n
-	if b.w != nil && (time.Since(b.last) >= 100*time.Millisecond || b.done >= b.total) {
+	if b.w != nil && (time.Since(b.last) >= 100*time.Millisecond || b.total > 0 && b.done >= b.total) {
 		b.draw()
 	}
 }
@@ -181,8 +194,13 @@ func (b *bar) draw() {
 	const width = 30
 	frac := min(float64(b.done)/float64(max(b.total, 1)), 1)
 	rate := float64(b.done) / (1 << 20) / max(time.Since(b.began).Seconds(), 1e-9)
-	fmt.Fprintf(b.w, "\rloading %s [%-*s] %3.0f%%  %s / %s  %.0f MiB/s\033[K", b.name,
-		width, strings.Repeat("=", int(frac*width)), 100*frac, humanBytes(b.done), humanBytes(b.total), rate)
+	verb := cmp.Or(b.verb, "loading")
+	if b.total <= 0 { // a pipe: no end known
+		fmt.Fprintf(b.w, "\r%s %s  %s  %.0f MiB/s\033[K", verb, b.name, humanBytes(b.done), rate)
+	} else {
+		fmt.Fprintf(b.w, "\r%s %s [%-*s] %3.0f%%  %s / %s  %.0f MiB/s\033[K", verb, b.name,
+			width, strings.Repeat("=", int(frac*width)), 100*frac, humanBytes(b.done), humanBytes(b.total), rate)
+	}
 	b.last, b.shown = time.Now(), true
 }
 
@@ -194,4 +212,39 @@ func (b *bar) clear() {
 		fmt.Fprint(b.w, "\r\033[K")
 		b.shown = false
 	}
+}
+
+// newLogf is serve's log: lines as log.Printf writes them, or with
+// asJSON one JSON object per line, {"time","msg"}.
+func newLogf(w io.Writer, asJSON bool) func(format string, args ...any) {
+	if !asJSON {
+		return log.New(w, "", log.LstdFlags).Printf
+	}
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		l := logLine{Time: time.Now().Format(time.RFC3339Nano), Msg: fmt.Sprintf(format, args...)}
+		mu.Lock()
+		defer mu.Unlock()
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // dtypes read "<f8"
+		enc.Encode(l)
+	}
+}
+
+// logLine is one line of serve --json's log.
+type logLine struct {
+	Time string `json:"time"`
+	Msg  string `json:"msg"`
+}
+
+// barWriter passes writes on to w and counts them on bar.
+type barWriter struct {
+	w   io.Writer
+	bar *bar
+}
+
+func (b barWriter) Write(p []byte) (int, error) {
+	n, err := b.w.Write(p)
+	b.bar.add(int64(n))
+	return n, err
 }
