@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 
 	"github.com/ndshm/ndshm"
@@ -66,13 +67,44 @@ func loadBlock(ctx context.Context, e *env, path, name string, opts []ndshm.Opti
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil {
-		bar.start(name, fi.Size())
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
+	bar.start(name, fi.Size())
 	// The counter stands between the file and LoadReader, so the errors
 	// name no file: loadErr names it, as ndshm.Load would.
-	b, err := ndshm.LoadReader(&counter{ctx: ctx, r: f, name: path, bar: bar}, name, opts...)
+	r := &sized{counter: counter{ctx: ctx, r: f, name: path, bar: bar}, left: fi.Size()}
+	if !fi.Mode().IsRegular() {
+		r.left = -1 // a pipe or a device cannot tell
+	}
+	b, err := ndshm.LoadReader(r, name, opts...)
 	return b, loadErr(path, err)
+}
+
+// A sized counter is a counter over a regular file that tells LoadReader
+// how much is left, so a file cut short is refused before the header's
+// claimed size is reserved, as ndshm.Load does.
+type sized struct {
+	counter
+	left int64 // -1: unknown
+}
+
+func (s *sized) Read(p []byte) (int, error) {
+	n, err := s.counter.Read(p)
+	if s.left >= 0 {
+		s.left -= int64(n)
+	}
+	return n, err
+}
+
+// Len is what remains to be read (LoadReader's hint); math.MaxInt when
+// unknown, which never refuses.
+func (s *sized) Len() int {
+	if s.left < 0 {
+		return math.MaxInt
+	}
+	return int(s.left)
 }
 
 // loadErr names the file in a format error, as ndshm.Load does.
