@@ -54,6 +54,7 @@ func init() {
 	addKernels[uint16]()
 	addKernels[uint32]()
 	addKernels[uint64]()
+	addConverted()
 }
 
 // addKernels registers the built-ins' loops for element type T.
@@ -314,4 +315,94 @@ func histK[T Number](xs []T, p Params, s *Stats) {
 		}
 		s.Hist[i]++
 	}
+}
+
+// addConverted registers the built-in reductions for the two dtypes that
+// have no Go type of their own, bool and float16, so that every numeric
+// dtype reduces with the same loops: their elements are converted to
+// float64, exactly, a stretch at a time, and the float64 kernels run on
+// that. Maps do not run on them.
+func addConverted() {
+	for _, name := range []string{"sum", "min", "max", "mean", "histogram"} {
+		registry.ops[name].impls[elemKey{'b', 1}] = convImpl(boolsToFloats, statsOrHist(name))
+		registry.ops[name].impls[elemKey{'f', 2}] = convImpl(halvesToFloats, statsOrHist(name))
+	}
+	registry.ops["count"].impls[elemKey{'b', 1}] = kernelImpl(countK[uint8]) // reads nothing
+	registry.ops["count"].impls[elemKey{'f', 2}] = kernelImpl(countK[uint16])
+}
+
+func statsOrHist(name string) kernel[float64] {
+	if name == "histogram" {
+		return histK[float64]
+	}
+	return statsK[float64]
+}
+
+// convImpl runs the float64 kernel k over an array whose elements Go
+// sees as S (ndshm.View's type for the dtype: uint8 for bool, uint16 for
+// float16). conv converts a stretch of elements, up to fuseRun, into
+// float64s while they are in cache, or refuses them: then the partition
+// fails with its error. Only reductions use it: dst is always nil.
+func convImpl[S Number](conv func(dst []float64, src []S) error, k kernel[float64]) impl {
+	return func(src, _ *ndshm.Block, lo, hi int, p Params) (Stats, error) {
+		a, err := view[S](src, lo, hi)
+		if err != nil {
+			return Stats{}, err
+		}
+		s := emptyStats()
+		buf := make([]float64, min(fuseRun, a.Len()))
+		eachRun(a, func(xs []S) {
+			for i := 0; i < len(xs) && err == nil; i += fuseRun {
+				fs := buf[:min(fuseRun, len(xs)-i)]
+				if err = conv(fs, xs[i:]); err == nil {
+					k(fs, p, &s)
+				}
+			}
+		})
+		if err != nil {
+			return Stats{}, err
+		}
+		s.Count = int64(a.Len())
+		return s, nil
+	}
+}
+
+// boolsToFloats converts bools, as bytes, to 0 and 1. Any other byte is
+// refused, as ndshm.View[bool] refuses it, rather than counted as true.
+func boolsToFloats(dst []float64, src []uint8) error {
+	for i, x := range src[:len(dst)] {
+		if x > 1 {
+			return fmt.Errorf("%w: a bool array holds the byte %d, not 0 or 1", ndshm.ErrDType, x)
+		}
+		dst[i] = float64(x)
+	}
+	return nil
+}
+
+// halvesToFloats converts float16s, as their bits, to float64s.
+func halvesToFloats(dst []float64, src []uint16) error {
+	for i, h := range src[:len(dst)] {
+		dst[i] = halfToFloat(h)
+	}
+	return nil
+}
+
+// halfToFloat returns the value of the IEEE 754 binary16 bits h, exactly:
+// float64 holds every float16.
+func halfToFloat(h uint16) float64 {
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp, mant := int(h>>10&0x1f), float64(h&0x3ff)
+	switch exp {
+	case 0: // zero or subnormal: mant × 2⁻²⁴
+		return sign * math.Ldexp(mant, -24)
+	case 0x1f:
+		if mant != 0 {
+			return math.NaN()
+		}
+		return math.Inf(int(sign))
+	}
+	return sign * math.Ldexp(1024+mant, exp-25)
 }

@@ -3,11 +3,13 @@ package pool_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ndshm/ndshm"
@@ -269,6 +271,73 @@ func TestReduceMatchesReference(t *testing.T) {
 			checkReduce[int32](t, p, ndshm.Int32, 0, 100)
 			checkReduce[uint8](t, p, ndshm.Uint8, 10, 30)
 		})
+	}
+}
+
+// Bool and float16 arrays reduce through float64 with the same kernels
+// as the other dtypes, in every kind of pool; maps refuse them.
+func TestReduceBoolHalf(t *testing.T) {
+	const nan, inf = 0x7e00, 0x7c00
+	pools := testPools(t)
+	for _, tc := range []struct {
+		dt            ndshm.DType
+		shape         []int
+		fortran       bool
+		bits          []uint16 // the elements, in memory order
+		count         int64
+		sum, min, max float64
+		hist          []uint64 // histogram=4,-2,2
+	}{
+		{ndshm.Bool, []int{3, 2}, false, []uint16{1, 0, 0, 1, 1, 1}, 6, 4, 0, 1, []uint64{0, 0, 2, 4}},
+		{ndshm.Bool, []int{3, 2}, true, []uint16{0, 0, 0, 0, 0, 0}, 6, 0, 0, 0, []uint64{0, 0, 6, 0}},
+		// 1, -2, 0.5, -0, 2⁻²⁴ (the least subnormal), 65504 (the greatest)
+		{ndshm.Float16, []int{2, 3}, true, []uint16{0x3c00, 0xc000, 0x3800, 0x8000, 0x0001, 0x7bff}, 6,
+			65504 - 0.5 + 0x1p-24, -2, 65504, []uint64{1, 0, 3, 1}},
+		{ndshm.Float16, []int{4}, false, []uint16{0x3c00, nan, 0xc000, 0}, 4, math.NaN(), math.NaN(), math.NaN(), []uint64{1, 0, 1, 1}},
+		{ndshm.Float16, []int{3}, false, []uint16{0x3c00, inf, 0xfc00}, 3, math.NaN(), math.Inf(-1), math.Inf(1), []uint64{0, 0, 0, 1}},
+		{ndshm.Float16, []int{0, 2}, false, nil, 0, 0, math.NaN(), math.NaN(), []uint64{0, 0, 0, 0}},
+	} {
+		b := newBlock(t, ndshm.Spec{DType: tc.dt, Shape: tc.shape, Fortran: tc.fortran}, false)
+		for i, x := range tc.bits {
+			if tc.dt.Size() == 1 {
+				b.Bytes()[i] = byte(x)
+			} else {
+				binary.LittleEndian.PutUint16(b.Bytes()[2*i:], x)
+			}
+		}
+		want := pool.Stats{Count: tc.count, Sum: tc.sum, Min: tc.min, Max: tc.max}
+		for _, p := range pools {
+			for _, op := range []string{"sum", "min", "max", "mean", "count", "histogram=4,-2,2"} {
+				got, err := p.Reduce(context.Background(), b, op)
+				ok := err == nil && got.Count == want.Count
+				switch op {
+				case "histogram=4,-2,2":
+					ok = ok && slices.Equal(got.Hist, tc.hist)
+				case "count":
+				default:
+					ok = ok && sameFloat(got.Sum, want.Sum) && sameFloat(got.Min, want.Min) && sameFloat(got.Max, want.Max)
+				}
+				if !ok {
+					t.Errorf("%s: %s of %s%v %x: %+v, %v; want %+v, histogram %v", poolName(p), op, tc.dt, tc.shape, tc.bits, got, err, want, tc.hist)
+				}
+			}
+			if err := p.Map(context.Background(), b, "scale=2"); !errors.Is(err, ndshm.ErrDType) {
+				t.Errorf("%s: scale=2 of %s: %v, want ndshm.ErrDType", poolName(p), tc.dt, err)
+			}
+		}
+	}
+}
+
+// A bool array must hold only 0 and 1, as ndshm.View[bool] requires: a
+// reduction refuses anything else rather than count it as true.
+func TestReduceRefusesBadBool(t *testing.T) {
+	b := newBlock(t, ndshm.Spec{DType: ndshm.Bool, Shape: []int{5}}, false)
+	copy(b.Bytes(), []byte{1, 0, 1, 2, 1})
+	for _, p := range testPools(t) {
+		// From a worker process the error comes back as text.
+		if s, err := p.Reduce(context.Background(), b, "sum"); err == nil || !strings.Contains(err.Error(), "bool array holds the byte 2") {
+			t.Errorf("%s: sum of a bool array holding 2: %+v, %v", poolName(p), s, err)
+		}
 	}
 }
 

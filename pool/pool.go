@@ -208,7 +208,8 @@ func (p *Pool) MapTo(ctx context.Context, src, dst *ndshm.Block, op string) erro
 // mean (Stats.Mean), each of which returns all of Count, Sum, Min and
 // Max; count, which reads nothing and returns Count (Min and Max NaN);
 // and histogram=bins,lo,hi, which returns Count and Hist. An empty array
-// gives Count 0, Sum 0, and NaN for Min and Max.
+// gives Count 0, Sum 0, and NaN for Min and Max. The built-ins run on
+// every numeric dtype, bool and float16 included.
 func (p *Pool) Reduce(ctx context.Context, b *ndshm.Block, op string) (Stats, error) {
 	return p.do(ctx, "reduce", b, nil, op)
 }
