@@ -122,7 +122,9 @@ func TestTablesExclude(t *testing.T) {
 	}
 }
 
-func TestContextEndsWait(t *testing.T) {
+// TestDoneContextDoesNotWait: a context that ends, or has ended, ends
+// a wait for a region held by the same Table with its error.
+func TestDoneContextDoesNotWait(t *testing.T) {
 	tab := newTable(t, newBlock(t, 1))
 	if err := tab.Lock(context.Background(), 0); err != nil {
 		t.Fatal(err)
@@ -135,15 +137,89 @@ func TestContextEndsWait(t *testing.T) {
 	if err := tab.RLock(ctx, 0); !errors.Is(err, context.Canceled) {
 		t.Fatalf("RLock with a cancelled context: %v", err)
 	}
-	// A waiter is woken by the release.
-	done := make(chan error, 1)
-	go func() { done <- tab.Lock(within(t, 10*time.Second), 0) }()
-	time.Sleep(10 * time.Millisecond)
-	if err := tab.Unlock(0); err != nil {
-		t.Fatal(err)
+}
+
+// TestContextEndsWait proves that a waiter waits: it has not returned a
+// while after it started, and returns promptly once the holder releases
+// the region (nil) or its context is cancelled (context.Canceled). The
+// holder is the waiter's own Table, whose release wakes it, or another
+// Table (another open file description, as another process would hold
+// it), which it polls.
+func TestContextEndsWait(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		other   bool // the waiter uses another Table than the holder
+		release bool // the holder releases; otherwise the waiter's context is cancelled
+		read    bool // the waiter read-locks
+		want    error
+	}{
+		{name: "same table, release", release: true},
+		{name: "same table, cancel", want: context.Canceled},
+		{name: "same table, read, release", read: true, release: true},
+		{name: "other table, release", other: true, release: true},
+		{name: "other table, cancel", other: true, want: context.Canceled},
+		{name: "other table, read, cancel", other: true, read: true, want: context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBlock(t, 1)
+			holder := newTable(t, b)
+			waiter := holder
+			if tc.other {
+				waiter = newTable(t, b)
+			}
+			if err := holder.Lock(context.Background(), 0); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			wait := mustBlock(t, func() error {
+				if tc.read {
+					return waiter.RLock(ctx, 0)
+				}
+				return waiter.Lock(ctx, 0)
+			})
+			if tc.release {
+				if err := holder.Unlock(0); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				cancel()
+			}
+			if err := wait(); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("waiter after the %s: %v, want %v", map[bool]string{true: "release", false: "cancel"}[tc.release], err, tc.want)
+			}
+		})
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("waiter after the release: %v", err)
+}
+
+// How long a waiter must stay blocked to count as waiting, and how soon
+// it must return once released or cancelled.
+const (
+	quiescent = 50 * time.Millisecond
+	prompt    = 2 * time.Second
+)
+
+// mustBlock runs f in a goroutine and fails the test unless f is still
+// running after quiescent: it must be waiting. The returned function
+// returns f's result, failing the test if f takes longer than prompt.
+func mustBlock(t *testing.T, f func() error) (wait func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		t.Fatalf("waiter returned %v before the release or cancel: it did not wait", err)
+	case <-time.After(quiescent):
+	}
+	return func() error {
+		t.Helper()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(prompt):
+			t.Fatalf("waiter still blocked %v after the release or cancel", prompt)
+			return nil
+		}
 	}
 }
 

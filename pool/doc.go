@@ -43,7 +43,10 @@
 // and arithmetic wraps, as NumPy's does. Built-in reductions: sum, min,
 // max, mean, count and histogram=bins,lo,hi, computed in float64, NaN
 // propagating as in NumPy. All of them run on int8…int64, uint8…uint64,
-// float32 and float64 arrays in native byte order, C or Fortran order.
+// float32 and float64 arrays in native byte order, C or Fortran order;
+// the reductions also on bool (every byte must be 0 or 1) and float16
+// arrays, whose elements they convert to float64, exactly. They are the
+// kernels `ndshm stats` runs too, in a serial pool without --workers.
 // Register adds ops written in Go.
 //
 // # Failures

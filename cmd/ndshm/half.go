@@ -3,27 +3,9 @@ package main
 import "math"
 
 // Go has no float16, and the library views NumPy's float16 as its uint16
-// bits; these convert IEEE 754 binary16 bits to and from float64 so that
-// stats and --fill handle float16 like the other floats.
-
-// halfToFloat returns the value of the binary16 bits h, exactly.
-func halfToFloat(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp, mant := int(h>>10&0x1f), float64(h&0x3ff)
-	switch exp {
-	case 0: // zero or subnormal: mant × 2⁻²⁴
-		return sign * math.Ldexp(mant, -24)
-	case 0x1f:
-		if mant != 0 {
-			return math.NaN()
-		}
-		return math.Inf(int(sign))
-	}
-	return sign * math.Ldexp(1024+mant, exp-25)
-}
+// bits; halfFromFloat converts float64 to IEEE 754 binary16 bits so that
+// --fill handles float16 like the other floats. (stats reads float16
+// through the pool's kernels, which convert the other way.)
 
 // halfFromFloat rounds f to the nearest binary16, ties to even, as
 // NumPy's float64-to-float16 cast does; too large becomes ±Inf.

@@ -21,8 +21,8 @@ an empty array has sum 0 and min, max and mean NaN.
 JSON has no NaN or infinity, so those values are null there.
 
 --workers N splits the rows among N worker processes (as ndshm reduce
-does) for int, uint and float dtypes; each reads only its own rows, of
-a raw block too.`
+does); each reads only its own rows, of a raw block too. Without it the
+same kernels run in this process, so both print the same numbers.`
 
 // runStats is `ndshm stats`.
 func runStats(ctx context.Context, e *env, args []string) error {
@@ -43,59 +43,57 @@ func runStats(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer b.Close()
-	var s stats
-	if *workers > 0 {
-		s, err = poolStats(ctx, e, b, *workers)
-	} else {
-		s, err = blockStats(ctx, b)
-	}
+	s, err := blockStats(ctx, e, b, *workers)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, statsJSON{
-			Name: b.Name(), DType: b.DType().String(), Count: s.count,
-			Sum: jsonFloat(s.sum), Min: jsonFloat(s.min), Max: jsonFloat(s.max), Mean: jsonFloat(s.mean()),
+			Name: b.Name(), DType: b.DType().String(), Count: int(s.Count),
+			Sum: jsonFloat(s.Sum), Min: jsonFloat(s.Min), Max: jsonFloat(s.Max), Mean: jsonFloat(s.Mean()),
 		})
 	}
 	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	_, err = fmt.Fprintf(e.stdout, "count %d  sum %s  min %s  max %s  mean %s\n",
-		s.count, g(s.sum), g(s.min), g(s.max), g(s.mean()))
+		s.Count, g(s.Sum), g(s.Min), g(s.Max), g(s.Mean()))
 	return err
 }
 
-// blockStats summarizes a block by its dtype. It is guarded: a block
-// truncated by another process is an error, not a crash.
-func blockStats(ctx context.Context, b *ndshm.Block) (s stats, err error) {
-	dt := b.DType()
-	if dt.Fields() != nil || !dt.Native() {
-		return stats{}, fmt.Errorf("stats: dtype %s is not a native-order bool, int, uint or float", dt)
+// blockStats reduces b with the pool's built-in "mean" op, which gives
+// count, sum, min and max in one pass: in this process, a partition of
+// about serialChunk elements at a time (the pool checks ctx between
+// partitions, so ^C is seen within one), or with workers > 0 in that
+// many worker processes. So stats and stats --workers run the same
+// kernels, and agree. A block truncated by another process is an error,
+// not a crash: the pool recovers the memory fault.
+func blockStats(ctx context.Context, e *env, b *ndshm.Block, workers int) (pool.Stats, error) {
+	if err := pool.Check("mean", true, b.DType()); err != nil {
+		return pool.Stats{}, fmt.Errorf("stats %s: %w", b.Name(), err)
 	}
-	sum := map[[2]int]func(context.Context, *ndshm.Block) (stats, error){
-		{'b', 1}: summarizeBool,
-		{'i', 1}: summarizeBlock[int8], {'i', 2}: summarizeBlock[int16],
-		{'i', 4}: summarizeBlock[int32], {'i', 8}: summarizeBlock[int64],
-		{'u', 1}: summarizeBlock[uint8], {'u', 2}: summarizeBlock[uint16],
-		{'u', 4}: summarizeBlock[uint32], {'u', 8}: summarizeBlock[uint64],
-		{'f', 2}: summarizeHalf, {'f', 4}: summarizeBlock[float32], {'f', 8}: summarizeBlock[float64],
-	}[[2]int{int(dt.Kind()), dt.Size()}]
-	if sum == nil {
-		return stats{}, fmt.Errorf("stats: dtype %s is not a bool, int, uint or float", dt)
+	p := pool.Serial(pool.ChunkRows(serialRows(b.Spec())))
+	if workers > 0 {
+		var err error
+		if p, err = blockPool(e, "stats", workers, b); err != nil {
+			return pool.Stats{}, err
+		}
 	}
-	err = guard(func() error {
-		s, err = sum(ctx, b)
-		return err
-	})
-	return s, err
+	defer p.Close()
+	s, err := p.Reduce(ctx, b, "mean")
+	if err != nil {
+		return pool.Stats{}, fmt.Errorf("stats: %w", err)
+	}
+	return s, nil
 }
 
-// summarizeBool checks that every byte is 0 or 1 (View[bool] refuses
-// anything else) and sums the bytes: the count of trues.
-func summarizeBool(ctx context.Context, b *ndshm.Block) (stats, error) {
-	if _, err := ndshm.View[bool](b); err != nil {
-		return stats{}, err
-	}
-	return summarizeBlock[uint8](ctx, b)
+// serialChunk is about how many elements stats reads in this process
+// between checks for ^C.
+const serialChunk = 1 << 20
+
+// serialRows is how many rows (axis 0) make about serialChunk elements;
+// at least one.
+func serialRows(s ndshm.Spec) int {
+	rowLen := s.Len() / max(rowsOf(s), 1)
+	return max(1, serialChunk/max(rowLen, 1))
 }
 
 // statsJSON is stats --json's object.
@@ -119,22 +117,4 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(x)
-}
-
-// poolStats has n worker processes summarize their own rows of b; one
-// reduction gives count, sum, min and max together.
-func poolStats(ctx context.Context, e *env, b *ndshm.Block, n int) (stats, error) {
-	if err := pool.Check("mean", true, b.DType()); err != nil {
-		return stats{}, fmt.Errorf("stats %s: --workers: %w; without --workers stats reads any bool, int, uint or float dtype", b.Name(), err)
-	}
-	p, err := blockPool(e, "stats", n, b)
-	if err != nil {
-		return stats{}, err
-	}
-	defer p.Close()
-	r, err := p.Reduce(ctx, b, "mean")
-	if err != nil {
-		return stats{}, fmt.Errorf("stats: %w", err)
-	}
-	return stats{count: int(r.Count), sum: r.Sum, min: r.Min, max: r.Max}, nil
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -91,12 +96,10 @@ func TestStats(t *testing.T) {
 			t.Errorf("stats of %s%v: %s, want count %d sum %v min %v max %v mean %v",
 				tc.dtype, len(vs), show(got), len(vs), sum, lo, hi, mean)
 		}
-		if tc.dtype != "|b1" && tc.dtype != "<f2" { // the pool's dtypes
-			par := decodeJSON[statsOut](t, mustRun(t, "stats", name, "--json", "--workers", "2"))
-			if par.Count != len(vs) || !same(par.Min, lo) || !same(par.Max, hi) || !near(par.Sum, sum) || !near(par.Mean, mean) {
-				t.Errorf("stats --workers 2 of %s%v: %s, want count %d sum %v min %v max %v",
-					tc.dtype, len(vs), show(par), len(vs), sum, lo, hi)
-			}
+		par := decodeJSON[statsOut](t, mustRun(t, "stats", name, "--json", "--workers", "2"))
+		if par.Count != len(vs) || !same(par.Min, lo) || !same(par.Max, hi) || !near(par.Sum, sum) || !near(par.Mean, mean) {
+			t.Errorf("stats --workers 2 of %s%v: %s, want count %d sum %v min %v max %v",
+				tc.dtype, len(vs), show(par), len(vs), sum, lo, hi)
 		}
 		human := mustRun(t, "stats", name)
 		want := fmt.Sprintf("count %d  sum %v  min %v  max %v  mean %v\n", len(vs), sum, lo, hi, mean)
@@ -175,32 +178,140 @@ func TestStatsTruncated(t *testing.T) {
 	if err := os.Truncate("/dev/shm/"+name, 0); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := blockStats(context.Background(), b); err == nil || !strings.Contains(err.Error(), "fault") {
+	if s, err := blockStats(context.Background(), nil, b, 0); err == nil || !strings.Contains(err.Error(), "fault") {
 		t.Errorf("stats of a truncated block: %+v, %v", s, err)
 	}
 }
 
-func TestStatsInterrupted(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := summarizeChunks(ctx, make([]int8, 3*chunk), summarize[int8]); err != context.Canceled {
-		t.Errorf("summarize with a cancelled context: %v", err)
-	}
-}
-
-func TestSummarizeChunks(t *testing.T) {
-	xs := make([]int16, 2*chunk+5)
-	for i := range xs {
-		xs[i] = int16(i)
-	}
-	s, err := summarizeChunks(context.Background(), xs, summarize[int16])
-	sum, lo, hi, _ := naive(func() (vs []float64) {
+// TestStatsChunks: in this process stats reads a large array a partition
+// of about serialChunk elements at a time, stopping at once when ctx is
+// done; the partitions add up to the whole, rows of any length alike.
+func TestStatsChunks(t *testing.T) {
+	for _, shape := range [][]int{{2*serialChunk + 5}, {5, serialChunk/2 + 3}, {1, 3 * serialChunk}} {
+		name := newName(t)
+		xs := makeBlock(t, name, ndshm.Spec{DType: ndshm.Int16, Shape: shape}, func(i int) int16 { return int16(i) })
+		b, err := ndshm.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		var vs []float64
 		for _, x := range xs {
 			vs = append(vs, float64(x))
 		}
-		return vs
-	}())
-	if err != nil || s.count != len(xs) || s.sum != sum || s.min != lo || s.max != hi {
-		t.Errorf("chunked stats %+v, %v; want sum %v min %v max %v", s, err, sum, lo, hi)
+		sum, lo, hi, _ := naive(vs)
+		s, err := blockStats(context.Background(), nil, b, 0)
+		if err != nil || s.Count != int64(len(xs)) || s.Sum != sum || s.Min != lo || s.Max != hi {
+			t.Errorf("stats of %v: %+v, %v; want sum %v min %v max %v", shape, s, err, sum, lo, hi)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := blockStats(ctx, nil, b, 0); !errors.Is(err, context.Canceled) {
+			t.Errorf("stats of %v with a cancelled context: %v", shape, err)
+		}
 	}
+}
+
+// numpyStats is NumPy's count, sum, min, max and mean of the array in
+// data, of dtype descr, as stats computes them: in float64 (np.sum and
+// np.mean with dtype=float64; float16 would otherwise sum in float16).
+const numpyStats = `
+import sys, numpy as np
+a = np.frombuffer(sys.stdin.buffer.read(), dtype=sys.argv[1])
+f = lambda x: float(x).hex()
+print(a.size, f(np.sum(a, dtype=np.float64)), f(np.min(a)), f(np.max(a)), f(np.mean(a, dtype=np.float64)))
+`
+
+// numpyRef runs numpyStats over the block's data with /usr/bin/python3.
+func numpyRef(t *testing.T, name string) []float64 {
+	t.Helper()
+	b, err := ndshm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cmd := exec.Command("/usr/bin/python3", "-c", numpyStats, b.DType().String())
+	cmd.Stdin = bytes.NewReader(b.Bytes())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("numpy: %v", err)
+	}
+	return parseFloats(t, strings.Fields(string(out)))
+}
+
+// statsNumbers reads stats' line "count N  sum S  min A  max B  mean M".
+func statsNumbers(t *testing.T, line string) []float64 {
+	t.Helper()
+	f := strings.Fields(line)
+	if len(f) != 10 {
+		t.Fatalf("stats printed %q", line)
+	}
+	return parseFloats(t, []string{f[1], f[3], f[5], f[7], f[9]})
+}
+
+func parseFloats(t *testing.T, fields []string) []float64 {
+	t.Helper()
+	var xs []float64
+	for _, s := range fields {
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs = append(xs, x)
+	}
+	return xs
+}
+
+// TestStatsOneKernel: stats in this process and stats --workers 2 (a
+// process pool) run the pool's kernels and print the same numbers for
+// every numeric dtype, and those are NumPy's. The values are exact in
+// float64 sums whatever the order of additions, so the printed lines
+// must be equal, byte for byte.
+func TestStatsOneKernel(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("no /usr/bin/python3 for the NumPy reference")
+	}
+	shape, nan, inf := []int{9, 7}, math.NaN(), math.Inf(1)
+	half := func(f func(i int) float64) func(int) uint16 {
+		return func(i int) uint16 { return halfFromFloat(f(i)) }
+	}
+	for _, tc := range []struct {
+		dt    ndshm.DType
+		shape []int
+		fill  func(t *testing.T, name string, s ndshm.Spec)
+	}{
+		{ndshm.Bool, shape, filler(func(i int) bool { return i%3 == 0 })},
+		{ndshm.Bool, shape, filler(func(i int) bool { return false })},
+		{ndshm.Bool, []int{}, filler(func(i int) bool { return true })},
+		{ndshm.Int8, shape, filler(func(i int) int8 { return int8(i*7 - 100) })},
+		{ndshm.Int16, shape, filler(func(i int) int16 { return int16(i*1000 - 30000) })},
+		{ndshm.Int32, shape, filler(func(i int) int32 { return int32(i*i*100000 - 1e8) })},
+		{ndshm.Int64, shape, filler(func(i int) int64 { return int64(i-40) << 40 })},
+		{ndshm.Uint8, shape, filler(func(i int) uint8 { return uint8(i * 7) })},
+		{ndshm.Uint16, shape, filler(func(i int) uint16 { return uint16(i * 997) })},
+		{ndshm.Uint32, shape, filler(func(i int) uint32 { return uint32(i) * 55555555 })},
+		{ndshm.Uint64, shape, filler(func(i int) uint64 { return uint64(i) << 50 })},
+		{ndshm.Float16, shape, filler(half(func(i int) float64 { return float64(i)/4 - 8 }))},
+		{ndshm.Float16, []int{3, 5, 4}, filler(half(func(i int) float64 { return float64(i%7) * 1e-5 }))}, // subnormal
+		{ndshm.Float16, shape, filler(half(func(i int) float64 { return []float64{1, nan, -3}[i%3] }))},
+		{ndshm.Float16, shape, filler(half(func(i int) float64 { return []float64{1, inf, -65504}[i%3] }))},
+		{ndshm.Float32, shape, filler(func(i int) float32 { return float32(i)/4 - 7 })},
+		{ndshm.Float64, shape, filler(func(i int) float64 { return float64(i)*0.5 - 13 })},
+	} {
+		name := newName(t)
+		tc.fill(t, name, ndshm.Spec{DType: tc.dt, Shape: tc.shape})
+		serial := mustRun(t, "stats", name)
+		if par := mustRun(t, "stats", name, "--workers", "2"); par != serial {
+			t.Errorf("%s%v: stats printed %q, stats --workers 2 %q", tc.dt, tc.shape, serial, par)
+		}
+		got, want := statsNumbers(t, serial), numpyRef(t, name)
+		if !slices.EqualFunc(got, want, func(a, b float64) bool { return a == b || a != a && b != b }) {
+			t.Errorf("%s%v: stats printed %q; NumPy's count, sum, min, max, mean: %v", tc.dt, tc.shape, serial, want)
+		}
+	}
+}
+
+// filler returns a function that fills a block with f(i) at flat index i.
+func filler[T any](f func(int) T) func(*testing.T, string, ndshm.Spec) {
+	return func(t *testing.T, name string, s ndshm.Spec) { makeBlock(t, name, s, f) }
 }
