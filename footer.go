@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	"github.com/ndshm/ndshm/internal/block"
 )
 
 // The control footer (docs/FORMAT.md): fixed layout, little-endian,
@@ -21,16 +23,16 @@ const (
 	maxFooter   = (controlOff + maxControl + trailerSize + page - 1) &^ (page - 1)
 )
 
-// Kind says what a block holds.
-type Kind uint32
+// BlockKind says what a block holds, as its footer's kind word does.
+type BlockKind uint32
 
 const (
-	KindRaw   Kind = 0 // a headerless block attached with an explicit Spec
-	KindArray Kind = 1
-	KindRing  Kind = 2
+	KindRaw   = BlockKind(block.Raw) // a headerless block attached with an explicit Spec
+	KindArray = BlockKind(block.Array)
+	KindRing  = BlockKind(block.Ring) // package ring's
 )
 
-func (k Kind) String() string {
+func (k BlockKind) String() string {
 	switch k {
 	case KindRaw:
 		return "raw"
@@ -49,7 +51,7 @@ const (
 
 // footer is the decoded fixed part of a control footer.
 type footer struct {
-	kind       Kind
+	kind       BlockKind
 	flags      uint64
 	pid        int
 	start      uint64 // creator's start time, clock ticks since boot
@@ -98,7 +100,7 @@ func (f *footer) decode(b []byte, n, fileSize int64) error {
 	if v := le.Uint32(b[8:]); v != version {
 		return fmt.Errorf("%w: footer version %d, want %d", ErrFormat, v, version)
 	}
-	f.kind = Kind(le.Uint32(b[12:]))
+	f.kind = BlockKind(le.Uint32(b[12:]))
 	f.flags = le.Uint64(b[16:])
 	f.pid = int(int64(le.Uint64(b[24:])))
 	f.start = le.Uint64(b[32:])

@@ -10,7 +10,7 @@ import (
 // Info describes a block as its header and footer tell it.
 type Info struct {
 	Name         string // "" for an anonymous block
-	Kind         Kind
+	Kind         BlockKind
 	Spec         Spec
 	DataOffset   int64 // where the array's bytes start in the file
 	FileSize     int64
@@ -63,11 +63,7 @@ func UsersWithin(d time.Duration) Option { return func(o *options) { o.usersAge 
 
 // users searches /proc for users, as opts allow.
 func users(opts []Option) map[sys.FileID][]int {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return sys.SharedUsers.Users(o.usersAge)
+	return sys.SharedUsers.Users(optionsOf(opts).usersAge)
 }
 
 // stat is Stat without the costly search for users.
@@ -92,11 +88,9 @@ func stat(name string) (Info, error) {
 // that this process made and has not closed; use Stat to ask the kernel
 // about another creator.
 func (b *Block) Info() Info {
-	m := meta{spec: b.Spec(), foot: b.foot, size: b.size, id: b.id}
-	info := m.info(b.name)
-	b.mu.Lock()
-	info.CreatorAlive = b.owned && b.fd >= 0
-	b.mu.Unlock()
+	m := meta{spec: b.Spec(), foot: b.foot, size: b.size, id: b.file.ID()}
+	info := m.info(b.Name())
+	info.CreatorAlive = b.file.Owned() && !b.file.Closed()
 	return info
 }
 

@@ -104,15 +104,15 @@ func order(fortran bool) string {
 }
 
 // parseKind is the inverse of Kind.String.
-func parseKind(s string) (Kind, error) {
-	for _, k := range []Kind{KindRaw, KindArray, KindRing} {
+func parseKind(s string) (BlockKind, error) {
+	for _, k := range []BlockKind{KindRaw, KindArray, KindRing} {
 		if s == k.String() {
 			return k, nil
 		}
 	}
 	var n uint32
-	if _, err := fmt.Sscanf(s, "kind(%d)", &n); err == nil && s == Kind(n).String() {
-		return Kind(n), nil
+	if _, err := fmt.Sscanf(s, "kind(%d)", &n); err == nil && s == BlockKind(n).String() {
+		return BlockKind(n), nil
 	}
 	return 0, fmt.Errorf("ndshm: unknown block kind %q", s)
 }

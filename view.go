@@ -19,12 +19,11 @@ func View[T any](b *Block) (Array[T], error) {
 	if err := checkElem(reflect.TypeFor[T](), b.spec.DType); err != nil {
 		return Array[T]{}, err
 	}
-	b.mu.Lock()
-	data, closed := b.data, b.fd < 0
-	b.mu.Unlock()
-	if closed {
+	mem := b.file.Mem()
+	if mem == nil && b.file.Closed() {
 		return Array[T]{}, os.ErrClosed
 	}
+	data := b.data(mem)
 	if reflect.TypeFor[T]().Kind() == reflect.Bool {
 		if i := notBool(data); i >= 0 {
 			return Array[T]{}, fmt.Errorf("%w: byte %d of a bool array is %d, not 0 or 1", ErrDType, i, data[i])
