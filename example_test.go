@@ -125,7 +125,7 @@ func ExampleArray_Rows() {
 }
 
 // An anonymous block has no name: share it as a descriptor, as with
-// exec.Cmd.ExtraFiles (the child calls ndshm.OpenFile(os.NewFile(3, "block"))).
+// exec.Cmd.ExtraFiles (the child calls ndshm.FromFile(os.NewFile(3, "block"))).
 func ExampleCreateAnon() {
 	b, err := ndshm.CreateAnon(ndshm.Spec{DType: ndshm.Uint8, Shape: []int{4}})
 	if err != nil {
@@ -136,8 +136,8 @@ func ExampleCreateAnon() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	o, err := ndshm.OpenFile(f)
-	f.Close() // OpenFile keeps its own descriptor
+	o, err := ndshm.FromFile(f)
+	f.Close() // FromFile keeps its own descriptor
 	if err != nil {
 		log.Fatal(err)
 	}
