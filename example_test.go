@@ -51,7 +51,7 @@ func ExampleCreate() {
 	_, err = ndshm.Stat(name)
 	fmt.Println(errors.Is(err, fs.ErrNotExist))
 	// Output:
-	// <f8[2 3] order C 12 [0 1 2 10 11 12]
+	// <f8 (2, 3) order C 12 [0 1 2 10 11 12]
 	// true
 }
 
@@ -204,5 +204,5 @@ func ExampleLoad() {
 	v, _ := ndshm.View[int16](c)
 	fmt.Println(c.Spec(), v.At(0), v.At(1), v.At(2))
 	// Output:
-	// <i2[3] order C 0 -7 -14
+	// <i2 (3,) order C 0 -7 -14
 }
