@@ -297,7 +297,7 @@ func (d *DType) UnmarshalText(text []byte) error {
 	}
 	descr, err := npy.ParseDescr(s)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrDType, err)
+		return fmt.Errorf("structured dtype %q: %w: %w", s, err, ErrDType)
 	}
 	dt, err := fromDescr(descr)
 	if err != nil {

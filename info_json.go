@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/ndshm/ndshm/internal/npy"
 )
 
 // infoJSON is Info on the wire: the keys of `ndshm inspect --json`, in
@@ -121,7 +119,8 @@ var errShape = errors.New("missing shape")
 
 // specFromJSON builds a Spec from its JSON fields and checks it.
 func specFromJSON(dtype string, shape []int, ord string) (Spec, error) {
-	dt, err := parseDTypeJSON(dtype)
+	var dt DType // a structured one as the field list DType.String gives
+	err := dt.UnmarshalText([]byte(dtype))
 	if err != nil {
 		return Spec{}, err
 	}
@@ -171,23 +170,4 @@ func (s *Spec) UnmarshalJSON(b []byte) error {
 	}
 	*s = v
 	return nil
-}
-
-// parseDTypeJSON is ParseDType, and also takes the Python literal that
-// DType.String gives for a structured dtype, "[('x', '<f8'), ...]". That
-// literal is parsed by the .npy header parser, as the 'descr' of a
-// header made up for the purpose.
-func parseDTypeJSON(s string) (DType, error) {
-	if !strings.HasPrefix(s, "[") {
-		return ParseDType(s)
-	}
-	dict := "{'descr': " + s + ", 'fortran_order': False, 'shape': ()}\n"
-	hdr := make([]byte, 12, 12+len(dict))
-	copy(hdr, "\x93NUMPY\x03\x00") // version 3: UTF-8, a 32-bit length
-	le.PutUint32(hdr[8:], uint32(len(dict)))
-	h, _, err := npy.Read(bytes.NewReader(append(hdr, dict...)))
-	if err != nil {
-		return DType{}, fmt.Errorf("structured dtype %q: %v: %w", s, err, ErrDType)
-	}
-	return fromDescr(h.Descr)
 }

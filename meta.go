@@ -64,7 +64,7 @@ func readSpec(fd int, f footer) (Spec, error) {
 	}
 	h, n, err := npy.Read(bytes.NewReader(buf))
 	if err != nil {
-		return Spec{}, fmt.Errorf("%w: %v", ErrFormat, err)
+		return Spec{}, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	if int64(n) != f.dataOff {
 		return Spec{}, fmt.Errorf("%w: header is %d bytes, footer says %d", ErrFormat, n, f.dataOff)
@@ -86,7 +86,7 @@ func specOf(h npy.Header) (Spec, error) {
 	}
 	s := Spec{DType: dt, Shape: slices.Clone(h.Shape), Fortran: h.Fortran}
 	if err := s.check(); err != nil {
-		return Spec{}, fmt.Errorf("%w: %v", ErrFormat, err)
+		return Spec{}, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	return s, nil
 }
@@ -104,7 +104,7 @@ func (fd fdReader) ReadAt(b []byte, off int64) (int, error) {
 
 func readFull(fd int, b []byte, off int64) error {
 	if _, err := fdReader(fd).ReadAt(b, off); err != nil {
-		return fmt.Errorf("%w: short read at %d: %v", ErrFormat, off, err)
+		return fmt.Errorf("%w: short read at %d: %w", ErrFormat, off, err)
 	}
 	return nil
 }
