@@ -32,6 +32,7 @@ func runSave(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	name, path := blockName(pos[0]), pos[1]
+	sf.readOnly = true
 	b, err := openBlock(name, f, &sf)
 	if err != nil {
 		return err
