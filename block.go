@@ -1,9 +1,11 @@
 package ndshm
 
 import (
+	"fmt"
+	"os"
 	"slices"
-	"sync"
 
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -16,22 +18,49 @@ import (
 // concurrent use; the data itself is not synchronized (see the package
 // documentation for the discipline).
 type Block struct {
-	name    string // "" for an anonymous block
+	file    *block.File // descriptor, mapping, identity, control words
 	spec    Spec
 	strides []int // element strides, shared read-only by every view
 	foot    footer
-	mem     []byte // the whole mapping, nil for an empty raw file
-	data    []byte // the array's bytes within mem
-	owned   bool   // created here and not persistent: Close unlinks
-	id      sys.FileID
 	size    int64 // of the file
+}
 
-	mu sync.Mutex
-	fd int // -1 once closed; holds the creator's liveness lock
+// The file side of a Block lives in internal/block, for this package and
+// its siblings (pool, ring, lock); see that package's documentation.
+func init() {
+	block.Register(
+		func(b any) *block.File { return b.(*Block).file },
+		func(l block.Layout) any { return layout(l) })
+}
+
+// layout makes a block of kind l.Kind whose footer holds l.Control zeroed
+// bytes of control words, for package ring. A block of any kind is still
+// a plain array to Open, View and NumPy.
+func layout(l block.Layout) Option {
+	return func(o *options) { o.kind, o.control = BlockKind(l.Kind), max(l.Control, 0) }
+}
+
+// blockOpts say how newBlock's file was made or opened.
+type blockOpts struct {
+	owned    bool // created here and not persistent: Close unlinks it
+	readOnly bool // opened O_RDONLY and mapped PROT_READ
+}
+
+// newBlock wraps a validated, mapped block; m says what it holds.
+func newBlock(fd int, name string, m meta, mem []byte, o blockOpts) *Block {
+	s, f := m.spec, m.foot
+	s.Shape = slices.Clone(s.Shape) // the caller may reuse its slice
+	p := block.Params{FD: fd, ID: m.id, Name: name, Kind: block.Kind(f.kind),
+		Owned: o.owned, ReadOnly: o.readOnly, Mem: mem}
+	if f.footerSize > 0 {
+		p.ControlOff = int(m.size - f.footerSize + controlOff)
+		p.ControlEnd = int(m.size - trailerSize)
+	}
+	return &Block{file: block.New(p), spec: s, strides: s.strides(), foot: f, size: m.size}
 }
 
 // Name returns the block's name, or "" for an anonymous block.
-func (b *Block) Name() string { return b.name }
+func (b *Block) Name() string { return b.file.Name() }
 
 // Spec returns the array's dtype, shape and order. The Shape slice is the
 // caller's.
@@ -46,10 +75,15 @@ func (b *Block) DType() DType { return b.spec.DType }
 
 // Bytes returns the array's data, aliasing shared memory, valid until
 // Close (nil after it). Its length is the spec's Size.
-func (b *Block) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.data
+func (b *Block) Bytes() []byte { return b.data(b.file.Mem()) }
+
+// data returns the array's bytes within the mapping mem.
+func (b *Block) data(mem []byte) []byte {
+	if mem == nil {
+		return nil
+	}
+	off, end := b.foot.dataOff, b.foot.dataOff+b.foot.dataLen
+	return mem[off:end:end]
 }
 
 // Record returns the bytes of element i in memory order, aliasing shared
@@ -63,31 +97,33 @@ func (b *Block) Record(i int) []byte {
 	return data[i*n : (i+1)*n : (i+1)*n]
 }
 
+// File returns a new descriptor for the block, for handing to another
+// process (exec.Cmd.ExtraFiles, or a unix socket), which opens it with
+// FromFile. It is a fresh open file description, so it never carries
+// this process's liveness lock. The caller owns it.
+func (b *Block) File() (*os.File, error) {
+	fd, err := b.file.Reopen()
+	if err != nil {
+		if err == os.ErrClosed {
+			return nil, err
+		}
+		return nil, fmt.Errorf("ndshm: reopen block: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "/proc/self/fd/"+fmt.Sprint(fd)), nil
+}
+
 // Close unmaps the block from this process and closes its descriptor. An
 // owned block (made by Create without Persistent) is also unlinked, so its
 // name goes; processes that still map it keep their mapping. Views of the
 // block must not be used after Close. Close is idempotent.
-func (b *Block) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.fd < 0 {
-		return nil
-	}
-	var err error
-	if b.owned && sys.SameFile(b.fd, b.name) {
-		err = pathErr("close", b.name, sys.Unlink(b.name))
-	}
-	if b.mem != nil {
-		err = firstErr(err, sys.Unmap(b.mem))
-	}
-	err = firstErr(err, sys.Close(b.fd))
-	b.fd, b.mem, b.data = -1, nil, nil
-	return err
-}
+func (b *Block) Close() error { return b.file.Close() }
 
-func firstErr(a, b error) error {
-	if a != nil {
-		return a
+// Unlink removes a block's name. Processes that have it mapped keep their
+// mapping; the memory is freed when the last one closes it.
+func Unlink(name string) error {
+	name, err := checkName("unlink", name)
+	if err != nil {
+		return err
 	}
-	return b
+	return pathErr("unlink", name, sys.Unlink(name))
 }

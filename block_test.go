@@ -38,7 +38,7 @@ func init() {
 	roles["fd-writer"] = func(args []string) int {
 		args = roleArgs(args)
 		f := os.NewFile(3, "block")
-		b, err := ndshm.OpenFile(f)
+		b, err := ndshm.FromFile(f)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "fd-writer:", err)
 			return 1
@@ -715,14 +715,14 @@ func TestCreateAnon(t *testing.T) {
 		t.Fatal(err)
 	}
 	ino := fdInode(t, f)
-	o, err := ndshm.OpenFile(f)
+	o, err := ndshm.FromFile(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Close() // OpenFile keeps its own descriptor
+	f.Close() // FromFile keeps its own descriptor
 	defer o.Close()
 	if o.Name() != "" || !sameSpec(o.Spec(), spec34) || !o.Info().Anonymous {
-		t.Errorf("OpenFile: name %q, info %+v", o.Name(), o.Info())
+		t.Errorf("FromFile: name %q, info %+v", o.Name(), o.Info())
 	}
 	af, of := floats(t, a), floats(t, o)
 	for i := range af {
@@ -784,17 +784,17 @@ func TestCreateAnon(t *testing.T) {
 	}
 }
 
-func TestOpenFile(t *testing.T) {
+func TestFromFile(t *testing.T) {
 	b := tBlock(t, spec34)
 	floats(t, b)[7] = 7.5
 	f, err := os.OpenFile(shmFile(b.Name()), os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := ndshm.OpenFile(f)
+	o, err := ndshm.FromFile(f)
 	f.Close()
 	if err != nil {
-		t.Fatalf("OpenFile of a named block: %v", err)
+		t.Fatalf("FromFile of a named block: %v", err)
 	}
 	defer o.Close()
 	if got := floats(t, o)[7]; got != 7.5 {
@@ -815,7 +815,7 @@ func TestOpenFile(t *testing.T) {
 	os.WriteFile(p, bytes.Repeat([]byte("not a block "), 2000), 0o600)
 	h, _ := os.Open(p)
 	defer h.Close()
-	o2, err := ndshm.OpenFile(h)
+	o2, err := ndshm.FromFile(h)
 	if o2 != nil {
 		o2.Close()
 	}

@@ -6,21 +6,27 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
+// control is the option package ring lays its control words out with.
+func control(n int) ndshm.Option {
+	return block.Option(block.Layout{Kind: block.Ring, Control: n}).(ndshm.Option)
+}
+
 // A block with control words has a footer longer than a page; it is
-// still a plain array to Open, to its own Control, and to NumPy.
+// still a plain array to Open, to its File's Control, and to NumPy.
 func TestControlWords(t *testing.T) {
 	for _, n := range []int{0, 64, 3968, 3969, 10000} {
 		name := shmtest.Name()
 		spec := ndshm.Spec{DType: ndshm.Int32, Shape: []int{3, 5}}
-		b, err := ndshm.Create(name, spec, ndshm.Control(ndshm.KindRing, n))
+		b, err := ndshm.Create(name, spec, control(n))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer b.Close()
-		ctl := b.Control()
+		ctl := block.Of(b).Control()
 		if len(ctl) < n || len(ctl)%64 != 48 { // 128 fixed bytes and a 16-byte trailer off whole pages
 			t.Errorf("control %d: Control() is %d bytes", n, len(ctl))
 		}
@@ -41,8 +47,9 @@ func TestControlWords(t *testing.T) {
 		if err != nil {
 			t.Fatalf("control %d: Open: %v", n, err)
 		}
-		if o.Kind() != ndshm.KindRing || len(o.Control()) != len(ctl) || o.Control()[len(ctl)-1] != 0xa5 {
-			t.Errorf("control %d: reopened kind %v, %d control bytes", n, o.Kind(), len(o.Control()))
+		of := block.Of(o)
+		if o.Info().Kind != ndshm.KindRing || of.Kind() != block.Ring || len(of.Control()) != len(ctl) || of.Control()[len(ctl)-1] != 0xa5 {
+			t.Errorf("control %d: reopened kind %v, %d control bytes", n, o.Info().Kind, len(of.Control()))
 		}
 		o.Close()
 		var got struct{ Shape []int }
@@ -54,7 +61,7 @@ func TestControlWords(t *testing.T) {
 }
 
 func TestControlTooLarge(t *testing.T) {
-	_, err := ndshm.Create(shmtest.Name(), ndshm.Spec{DType: ndshm.Uint8, Shape: []int{1}}, ndshm.Control(ndshm.KindRing, 1<<30))
+	_, err := ndshm.Create(shmtest.Name(), ndshm.Spec{DType: ndshm.Uint8, Shape: []int{1}}, control(1<<30))
 	if err == nil || !errors.As(err, new(*os.PathError)) {
 		t.Fatalf("1 GiB of control words: %v", err)
 	}

@@ -337,11 +337,11 @@ func checkRefused(t *testing.T, name string, target error) {
 	_, err = ndshm.Stat(name)
 	assertPathErr(t, err, "stat", name, target)
 	if f, err := os.OpenFile(shmFile(name), os.O_RDWR|syscall.O_NONBLOCK, 0); err == nil {
-		b, err := ndshm.OpenFile(f)
+		b, err := ndshm.FromFile(f)
 		f.Close()
 		if b != nil {
 			b.Close()
-			t.Error("OpenFile succeeded")
+			t.Error("FromFile succeeded")
 		}
 		assertPathErr(t, err, "open", f.Name(), target)
 	}

@@ -9,42 +9,6 @@ import (
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
-// An Option adjusts Create, CreateAnon, Open, OpenRaw, Stat or List. Each of them
-// documents the options it heeds and ignores the others.
-type Option func(*options)
-
-type options struct {
-	foreign    bool          // Open, OpenRaw: map a block another user owns
-	usersAge   time.Duration // Stat, List: how old a scan for users may be
-	persistent bool
-	perm       fs.FileMode
-	kind       Kind
-	control    int // bytes of kind-specific control words
-	init       func(*Block) error
-}
-
-// Persistent makes a block outlive its creator: Close leaves the name in
-// place and only Unlink (or `ndshm rm`) removes it.
-func Persistent() Option { return func(o *options) { o.persistent = true } }
-
-// Perm sets the block's permission bits (default 0600, owner only); the
-// process umask applies, as with shm_open.
-func Perm(p fs.FileMode) Option { return func(o *options) { o.perm = p.Perm() } }
-
-// Init has Create call f with the complete block before giving it its
-// name: other processes never see the block before f has filled it, and
-// if f fails (or the process dies) there is no block at all. Create
-// returns f's error.
-func Init(f func(*Block) error) Option { return func(o *options) { o.init = f } }
-
-// Control makes a block of kind k whose footer holds n zeroed bytes of
-// kind-specific control words, which Block.Control returns. It is how
-// package ring lays its cursors and futex words out; a block of any kind
-// is still a plain array to Open, View and NumPy.
-func Control(k Kind, n int) Option {
-	return func(o *options) { o.kind, o.control = k, max(n, 0) }
-}
-
 // Create makes a new named block holding a zeroed array described by s
 // and maps it. It fails with fs.ErrExist if the name is taken. All of the
 // block's memory is reserved now, so a full /dev/shm is an error here
@@ -58,10 +22,7 @@ func Create(name string, s Spec, opts ...Option) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := options{perm: 0o600, kind: KindArray}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := optionsOf(opts)
 	// Fail before reserving gigabytes; Link below is the real, atomic check.
 	if sys.Exists(name) {
 		return nil, pathErr("create", name, fs.ErrExist)
@@ -93,10 +54,7 @@ func Create(name string, s Spec, opts ...Option) (*Block, error) {
 // kernel frees it when the last descriptor and mapping are gone. Share it
 // with File, or with a child process through exec.Cmd.ExtraFiles.
 func CreateAnon(s Spec, opts ...Option) (*Block, error) {
-	o := options{perm: 0o600, kind: KindArray}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := optionsOf(opts)
 	o.persistent = true // nothing to unlink
 	fd, err := sys.Memfd("ndshm")
 	if err != nil {
@@ -124,7 +82,7 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 	}
 	hdr, err := s.header().Encode(page)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrDType, err)
+		return nil, fmt.Errorf("%w: %w", ErrDType, err)
 	}
 	if o.control > maxControl {
 		return nil, fmt.Errorf("%d bytes of control words, at most %d", o.control, maxControl)
@@ -162,7 +120,7 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 			return nil, err
 		}
 	}
-	return newBlock(fd, name, meta{spec: s, foot: f, size: size, id: st.ID}, mem, !o.persistent), nil
+	return newBlock(fd, name, meta{spec: s, foot: f, size: size, id: st.ID}, mem, blockOpts{owned: !o.persistent}), nil
 }
 
 func reserve(fd int, size int64, seal bool) error {

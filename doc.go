@@ -7,7 +7,7 @@
 //
 // A Block is one array in one shared-memory file: named, in /dev/shm
 // (Create, Open, Unlink), or anonymous, a memfd passed as a descriptor
-// (CreateAnon, File, OpenFile). Every block is a valid .npy file followed
+// (CreateAnon, File, FromFile). Every block is a valid .npy file followed
 // by a small control footer (docs/FORMAT.md), so NumPy attaches with
 // np.load('/dev/shm/NAME', mmap_mode='r+') or python/ndshm.py, and
 // `cp /dev/shm/NAME x.npy` gives a valid .npy file. Blocks that plain

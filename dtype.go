@@ -2,8 +2,11 @@ package ndshm
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ndshm/ndshm/internal/npy"
 )
 
 // A DType describes one array element the way NumPy does: a kind, a byte
@@ -142,4 +145,164 @@ func mustDType(s string) DType {
 		panic(err)
 	}
 	return d
+}
+
+// String returns NumPy's descriptor: "<f8" for a simple dtype, the
+// Python literal of the field list for a structured one.
+func (d DType) String() string {
+	if d.fields != nil {
+		return d.descr().Literal()
+	}
+	return d.str
+}
+
+// Size returns the number of bytes per element.
+func (d DType) Size() int { return d.size }
+
+// Kind returns NumPy's kind character: 'b' bool, 'i' signed, 'u'
+// unsigned, 'f' float, 'c' complex, 'M' datetime, 'm' timedelta,
+// 'S' bytes, 'V' void or structured.
+func (d DType) Kind() byte { return d.kind }
+
+// Native reports whether Go on this machine (little-endian) can read the
+// elements as they are. Big-endian data is never silently misread: typed
+// views refuse it.
+func (d DType) Native() bool {
+	if d.fields != nil {
+		for _, f := range d.fields {
+			if !f.DType.Native() {
+				return false
+			}
+		}
+		return true
+	}
+	return d.order != '>'
+}
+
+// Fields returns the members of a structured dtype, nil for a simple one.
+// The slice and the fields' shapes are the caller's.
+func (d DType) Fields() []Field {
+	fs := slices.Clone(d.fields)
+	for i := range fs {
+		fs[i].Shape = slices.Clone(fs[i].Shape)
+	}
+	return fs
+}
+
+// Equal reports whether d and e describe the same element layout.
+func (d DType) Equal(e DType) bool {
+	if d.str != e.str || d.size != e.size || len(d.fields) != len(e.fields) {
+		return false
+	}
+	for i, f := range d.fields {
+		g := e.fields[i]
+		if f.Name != g.Name || f.Offset != g.Offset || !slices.Equal(f.Shape, g.Shape) || !f.DType.Equal(g.DType) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsZero reports whether d is the zero DType, which describes nothing.
+func (d DType) IsZero() bool { return d.size == 0 && d.fields == nil }
+
+// numeric reports whether elements convert to float64 for statistics.
+func (d DType) numeric() bool { return d.fields == nil && strings.IndexByte("biuf", d.kind) >= 0 }
+
+// maxRecord bounds a structured element so that sizes cannot overflow.
+const maxRecord = 1 << 30
+
+// fromDescr builds a DType from a .npy header's descriptor. Fields are
+// packed in order, as NumPy lays out a descriptor list; padding shows up
+// as fields with an empty name.
+func fromDescr(d npy.Descr) (DType, error) {
+	if d.Fields == nil {
+		return ParseDType(d.Type)
+	}
+	if len(d.Fields) == 0 {
+		return DType{}, fmt.Errorf("structured dtype with no fields: %w", ErrDType)
+	}
+	fields := make([]Field, len(d.Fields))
+	off := 0
+	for i, f := range d.Fields {
+		ft, err := fromDescr(f.Descr)
+		if err != nil {
+			return DType{}, err
+		}
+		n, ok := product(f.Shape, ft.size)
+		if !ok || off+n > maxRecord {
+			return DType{}, fmt.Errorf("field %q too large: %w", f.Name, ErrDType)
+		}
+		fields[i] = Field{Name: f.Name, DType: ft, Shape: f.Shape, Offset: off}
+		off += n
+	}
+	return DType{kind: 'V', order: '|', size: off, fields: fields}, nil
+}
+
+// descr is the inverse of fromDescr.
+func (d DType) descr() npy.Descr {
+	if d.fields == nil {
+		return npy.Descr{Type: d.str}
+	}
+	fs := make([]npy.Field, len(d.fields))
+	for i, f := range d.fields {
+		fs[i] = npy.Field{Name: f.Name, Descr: f.DType.descr(), Shape: f.Shape}
+	}
+	return npy.Descr{Fields: fs}
+}
+
+// product multiplies dims and a unit size, reporting false for a
+// negative dim or when the product of the non-zero dims passes maxSize:
+// NumPy refuses such shapes even when a zero dim makes them empty, and
+// strides are computed from them.
+func product(dims []int, unit int) (int, bool) {
+	n, nz := unit, unit
+	for _, d := range dims {
+		if d < 0 {
+			return 0, false
+		}
+		n *= d
+		if d != 0 {
+			if nz > maxSize/d {
+				return 0, false
+			}
+			nz *= d
+		}
+	}
+	return n, true
+}
+
+// MarshalText implements encoding.TextMarshaler: it returns String, the
+// NumPy descriptor ("<f8"), which UnmarshalText and NumPy's np.dtype
+// read back.
+func (d DType) MarshalText() ([]byte, error) {
+	if d.IsZero() {
+		return nil, fmt.Errorf("no dtype: %w", ErrDType)
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler. It accepts what
+// ParseDType accepts, and the field list String gives a structured
+// dtype, so that every DType survives a round trip through its text.
+func (d *DType) UnmarshalText(text []byte) error {
+	s := string(text)
+	if !strings.HasPrefix(s, "[") {
+		dt, err := ParseDType(s)
+		if err != nil {
+			return err
+		}
+		*d = dt
+		return nil
+	}
+	descr, err := npy.ParseDescr(s)
+	if err != nil {
+		return fmt.Errorf("structured dtype %q: %w: %w", s, err, ErrDType)
+	}
+	dt, err := fromDescr(descr)
+	if err != nil {
+		return err
+	}
+	*d = dt
+	return nil
 }

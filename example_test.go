@@ -51,7 +51,7 @@ func ExampleCreate() {
 	_, err = ndshm.Stat(name)
 	fmt.Println(errors.Is(err, fs.ErrNotExist))
 	// Output:
-	// <f8[2 3] order C 12 [0 1 2 10 11 12]
+	// <f8 (2, 3) order C 12 [0 1 2 10 11 12]
 	// true
 }
 
@@ -125,7 +125,7 @@ func ExampleArray_Rows() {
 }
 
 // An anonymous block has no name: share it as a descriptor, as with
-// exec.Cmd.ExtraFiles (the child calls ndshm.OpenFile(os.NewFile(3, "block"))).
+// exec.Cmd.ExtraFiles (the child calls ndshm.FromFile(os.NewFile(3, "block"))).
 func ExampleCreateAnon() {
 	b, err := ndshm.CreateAnon(ndshm.Spec{DType: ndshm.Uint8, Shape: []int{4}})
 	if err != nil {
@@ -136,8 +136,8 @@ func ExampleCreateAnon() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	o, err := ndshm.OpenFile(f)
-	f.Close() // OpenFile keeps its own descriptor
+	o, err := ndshm.FromFile(f)
+	f.Close() // FromFile keeps its own descriptor
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -204,5 +204,5 @@ func ExampleLoad() {
 	v, _ := ndshm.View[int16](c)
 	fmt.Println(c.Spec(), v.At(0), v.At(1), v.At(2))
 	// Output:
-	// <i2[3] order C 0 -7 -14
+	// <i2 (3,) order C 0 -7 -14
 }

@@ -3,6 +3,7 @@ package ndshm
 import (
 	"errors"
 	"io/fs"
+	"os"
 
 	"github.com/ndshm/ndshm/internal/sys"
 )
@@ -76,4 +77,11 @@ func collect(info Info) (bool, error) {
 		return false, nil
 	}
 	return err == nil, pathErr("gc", info.Name, err)
+}
+
+// mayRemove reports whether this process may unlink a block owned by
+// uid from /dev/shm, a sticky directory: only its owner or root can.
+func mayRemove(uid int) bool {
+	me := os.Geteuid()
+	return me == 0 || me == uid
 }

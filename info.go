@@ -1,7 +1,10 @@
 package ndshm
 
 import (
+	"errors"
+	"os"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/ndshm/ndshm/internal/sys"
@@ -10,7 +13,7 @@ import (
 // Info describes a block as its header and footer tell it.
 type Info struct {
 	Name         string // "" for an anonymous block
-	Kind         Kind
+	Kind         BlockKind
 	Spec         Spec
 	DataOffset   int64 // where the array's bytes start in the file
 	FileSize     int64
@@ -63,11 +66,7 @@ func UsersWithin(d time.Duration) Option { return func(o *options) { o.usersAge 
 
 // users searches /proc for users, as opts allow.
 func users(opts []Option) map[sys.FileID][]int {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return sys.SharedUsers.Users(o.usersAge)
+	return sys.SharedUsers.Users(optionsOf(opts).usersAge)
 }
 
 // stat is Stat without the costly search for users.
@@ -92,11 +91,9 @@ func stat(name string) (Info, error) {
 // that this process made and has not closed; use Stat to ask the kernel
 // about another creator.
 func (b *Block) Info() Info {
-	m := meta{spec: b.Spec(), foot: b.foot, size: b.size, id: b.id}
-	info := m.info(b.name)
-	b.mu.Lock()
-	info.CreatorAlive = b.owned && b.fd >= 0
-	b.mu.Unlock()
+	m := meta{spec: b.Spec(), foot: b.foot, size: b.size, id: b.file.ID()}
+	info := m.info(b.Name())
+	info.CreatorAlive = b.file.Owned() && !b.file.Closed()
 	return info
 }
 
@@ -109,4 +106,36 @@ func (m meta) info(name string) Info {
 		CreatorPID: f.pid, CreatorStart: f.start, Created: f.created,
 		id: m.id, live: m.size - f.footerSize + livenessOff,
 	}
+}
+
+// List describes every ndshm block in /dev/shm, sorted by name. Files
+// without ndshm's magic (other tools' segments, raw blocks) are skipped,
+// never opened for writing. Blocks that vanish or change while List reads
+// them are skipped too; other errors end the listing. Of the options it
+// heeds UsersWithin.
+func List(opts ...Option) ([]Info, error) {
+	ents, err := os.ReadDir(sys.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var infos []Info
+	who := users(opts)
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		info, err := stat(e.Name())
+		switch {
+		case err == nil:
+			info.Users = slices.Clone(who[info.id])
+			infos = append(infos, info)
+		case errors.Is(err, ErrFormat), errors.Is(err, os.ErrNotExist),
+			errors.Is(err, os.ErrPermission), errors.Is(err, ErrDType):
+			// not ours, gone, or not ours to read
+		default:
+			return infos, err
+		}
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
+	return infos, nil
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/ndshm/ndshm/internal/npy"
 )
 
 // infoJSON is Info on the wire: the keys of `ndshm inspect --json`, in
@@ -104,15 +102,15 @@ func order(fortran bool) string {
 }
 
 // parseKind is the inverse of Kind.String.
-func parseKind(s string) (Kind, error) {
-	for _, k := range []Kind{KindRaw, KindArray, KindRing} {
+func parseKind(s string) (BlockKind, error) {
+	for _, k := range []BlockKind{KindRaw, KindArray, KindRing} {
 		if s == k.String() {
 			return k, nil
 		}
 	}
 	var n uint32
-	if _, err := fmt.Sscanf(s, "kind(%d)", &n); err == nil && s == Kind(n).String() {
-		return Kind(n), nil
+	if _, err := fmt.Sscanf(s, "kind(%d)", &n); err == nil && s == BlockKind(n).String() {
+		return BlockKind(n), nil
 	}
 	return 0, fmt.Errorf("ndshm: unknown block kind %q", s)
 }
@@ -121,7 +119,8 @@ var errShape = errors.New("missing shape")
 
 // specFromJSON builds a Spec from its JSON fields and checks it.
 func specFromJSON(dtype string, shape []int, ord string) (Spec, error) {
-	dt, err := parseDTypeJSON(dtype)
+	var dt DType // a structured one as the field list DType.String gives
+	err := dt.UnmarshalText([]byte(dtype))
 	if err != nil {
 		return Spec{}, err
 	}
@@ -171,23 +170,4 @@ func (s *Spec) UnmarshalJSON(b []byte) error {
 	}
 	*s = v
 	return nil
-}
-
-// parseDTypeJSON is ParseDType, and also takes the Python literal that
-// DType.String gives for a structured dtype, "[('x', '<f8'), ...]". That
-// literal is parsed by the .npy header parser, as the 'descr' of a
-// header made up for the purpose.
-func parseDTypeJSON(s string) (DType, error) {
-	if !strings.HasPrefix(s, "[") {
-		return ParseDType(s)
-	}
-	dict := "{'descr': " + s + ", 'fortran_order': False, 'shape': ()}\n"
-	hdr := make([]byte, 12, 12+len(dict))
-	copy(hdr, "\x93NUMPY\x03\x00") // version 3: UTF-8, a 32-bit length
-	le.PutUint32(hdr[8:], uint32(len(dict)))
-	h, _, err := npy.Read(bytes.NewReader(append(hdr, dict...)))
-	if err != nil {
-		return DType{}, fmt.Errorf("structured dtype %q: %v: %w", s, err, ErrDType)
-	}
-	return fromDescr(h.Descr)
 }

@@ -53,8 +53,9 @@ func LoadReader(r io.Reader, name string, opts ...Option) (*Block, error) {
 			s, s.Size(), n, hlen))
 	}
 	read := func(b *Block) error {
-		if n, err := io.ReadFull(r, b.data); err != nil {
-			return fileError(fmt.Sprintf("cut short: its header describes %d bytes of data, the file ends after %d", len(b.data), n))
+		data := b.Bytes()
+		if n, err := io.ReadFull(r, data); err != nil {
+			return fileError(fmt.Sprintf("cut short: its header describes %d bytes of data, the file ends after %d", len(data), n))
 		}
 		return nil
 	}
@@ -105,19 +106,21 @@ func npyError(err error) error {
 // WriteTo writes the block's array to w as a .npy file, which NumPy
 // reads back bit-identical. It implements io.WriterTo.
 func (b *Block) WriteTo(w io.Writer) (int64, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock() // Close waits: the data stays mapped while we write it
-	if b.fd < 0 {
-		return 0, os.ErrClosed
-	}
-	hdr, err := b.spec.header().Encode(64)
-	if err != nil {
-		return 0, err
-	}
-	n, err := w.Write(hdr)
-	if err != nil {
-		return int64(n), err
-	}
-	m, err := w.Write(b.data)
-	return int64(n + m), err
+	var n int64
+	// Close waits: the data stays mapped while we write it.
+	err := b.file.Use(func(mem []byte) error {
+		hdr, err := b.spec.header().Encode(64)
+		if err != nil {
+			return err
+		}
+		h, err := w.Write(hdr)
+		n = int64(h)
+		if err != nil {
+			return err
+		}
+		d, err := w.Write(b.data(mem))
+		n += int64(d)
+		return err
+	})
+	return n, err
 }

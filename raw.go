@@ -2,6 +2,7 @@ package ndshm
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/ndshm/ndshm/internal/sys"
 )
@@ -18,7 +19,7 @@ import (
 // with ErrFormat rather than being read raw.
 //
 // Like Open, OpenRaw refuses a block owned by another user unless opts
-// include AllowForeign.
+// include AllowForeign, and maps it for reading only with ReadOnly.
 //
 // Memory of a raw block was not reserved by ndshm: if its maker only sized
 // it, a write to an untouched page of a full /dev/shm raises SIGBUS.
@@ -30,20 +31,43 @@ func OpenRaw(name string, s Spec, opts ...Option) (*Block, error) {
 	if err := s.check(); err != nil {
 		return nil, pathErr("open", name, err)
 	}
-	fd, err := openNamed(name, opts)
+	o := optionsOf(opts)
+	fd, err := openNamed(name, o)
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}
-	b, err := attachRaw(fd, name, s)
+	b, err := attachRaw(fd, name, s, !o.readOnly)
 	if err != nil {
 		sys.Close(fd)
 	}
 	return b, pathErr("open", name, err)
 }
 
-func attachRaw(fd int, name string, s Spec) (*Block, error) {
+// FromFileRaw is OpenRaw for a block open as f, such as a raw block
+// handed to a pool worker as a descriptor: it maps the file as the array
+// s describes, from byte 0, and keeps its own duplicate of the
+// descriptor (the caller may close f at once). The caller vouches for s,
+// as with OpenRaw. A descriptor opened read-only is mapped read-only.
+func FromFileRaw(f *os.File, s Spec) (*Block, error) {
+	if err := s.check(); err != nil {
+		return nil, pathErr("open", f.Name(), err)
+	}
+	fd, err := sys.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, pathErr("open", f.Name(), err)
+	}
+	b, err := attachRaw(fd, "", s, sys.Writable(fd))
+	if err != nil {
+		sys.Close(fd)
+	}
+	return b, pathErr("open", f.Name(), err)
+}
+
+// attachRaw maps the file open as fd as the array s, or as what its
+// ndshm header says if it has one; the caller still owns fd on error.
+func attachRaw(fd int, name string, s Spec, writable bool) (*Block, error) {
 	if m, err := readMeta(fd); err == nil {
-		return attachAs(fd, name, m, s)
+		return attachAs(fd, name, m, s, writable)
 	} else if hasTrailer(fd) {
 		return nil, fmt.Errorf("ends in an ndshm trailer but is not a valid block, so it is not read raw: %w", err)
 	}
@@ -57,25 +81,26 @@ func attachRaw(fd int, name string, s Spec) (*Block, error) {
 	}
 	var mem []byte
 	if size > 0 {
-		if mem, err = sys.Map(fd, int(size), true); err != nil {
+		if mem, err = sys.Map(fd, int(size), writable); err != nil {
 			return nil, err
 		}
 	}
 	f := footer{kind: KindRaw, flags: flagPersistent, dataLen: int64(s.Size())}
-	return newBlock(fd, name, meta{spec: s, foot: f, size: size, id: st.ID}, mem, false), nil
+	m := meta{spec: s, foot: f, size: size, id: st.ID}
+	return newBlock(fd, name, m, mem, blockOpts{readOnly: !writable}), nil
 }
 
 // attachAs maps the valid ndshm block m if it holds the array s: its
 // header, not the caller, says where the data is.
-func attachAs(fd int, name string, m meta, s Spec) (*Block, error) {
+func attachAs(fd int, name string, m meta, s Spec, writable bool) (*Block, error) {
 	if !sameArray(m.spec, s) {
 		return nil, fmt.Errorf("block holds %v (its ndshm header says so), not %v: open it without a spec: %w", m.spec, s, ErrDType)
 	}
-	mem, err := sys.Map(fd, int(m.size), true)
+	mem, err := sys.Map(fd, int(m.size), writable)
 	if err != nil {
 		return nil, err
 	}
-	return newBlock(fd, name, m, mem, false), nil
+	return newBlock(fd, name, m, mem, blockOpts{readOnly: !writable}), nil
 }
 
 // sameArray reports whether a and b put the same elements at the same

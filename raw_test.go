@@ -28,9 +28,9 @@ func TestOpenRawHeadered(t *testing.T) {
 	}{
 		{"the block's own spec", ndshm.Spec{DType: f8, Shape: []int{10}}, ""},
 		{"F order of a 1-d array", ndshm.Spec{DType: f8, Shape: []int{10}, Fortran: true}, ""},
-		{"another dtype", ndshm.Spec{DType: f4, Shape: []int{10}}, "block holds <f8[10] order C (its ndshm header says so), not <f4[10] order C"},
-		{"another shape", ndshm.Spec{DType: f8, Shape: []int{2, 5}}, "not <f8[2 5] order C"},
-		{"fewer elements", ndshm.Spec{DType: f8, Shape: []int{4}}, "not <f8[4] order C"},
+		{"another dtype", ndshm.Spec{DType: f4, Shape: []int{10}}, "block holds <f8 (10,) order C (its ndshm header says so), not <f4 (10,) order C"},
+		{"another shape", ndshm.Spec{DType: f8, Shape: []int{2, 5}}, "not <f8 (2, 5) order C"},
+		{"fewer elements", ndshm.Spec{DType: f8, Shape: []int{4}}, "not <f8 (4,) order C"},
 	} {
 		r, err := ndshm.OpenRaw(b.Name(), tc.spec)
 		if tc.says != "" {

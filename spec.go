@@ -3,6 +3,7 @@ package ndshm
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/ndshm/ndshm/internal/npy"
 )
@@ -40,7 +41,7 @@ func (s Spec) check() error {
 		return fmt.Errorf("%d dimensions, at most %d allowed", len(s.Shape), npy.MaxDims)
 	}
 	if _, ok := product(s.Shape, s.DType.size); !ok {
-		return fmt.Errorf("shape %v: negative or too large", s.Shape)
+		return fmt.Errorf("shape %s: negative or too large", shapeText(s.Shape))
 	}
 	return nil
 }
@@ -65,10 +66,28 @@ func (s Spec) header() npy.Header {
 	return npy.Header{Descr: s.DType.descr(), Fortran: s.Fortran, Shape: slices.Clone(s.Shape)}
 }
 
+// String describes the array as Python's ndshm does: the dtype, the
+// shape as NumPy prints it, and the order, as in "<f8 (1000, 1000) order
+// C", "<i4 (5,) order C" or "<f8 () order C" for a scalar.
 func (s Spec) String() string {
 	order := "C"
 	if s.Fortran {
 		order = "F"
 	}
-	return fmt.Sprintf("%s%v order %s", s.DType, s.Shape, order)
+	return fmt.Sprintf("%s %s order %s", s.DType, shapeText(s.Shape), order)
+}
+
+// shapeText writes a shape as a Python tuple.
+func shapeText(shape []int) string {
+	b := []byte{'('}
+	for i, n := range shape {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	if len(shape) == 1 {
+		b = append(b, ',')
+	}
+	return string(append(b, ')'))
 }

@@ -3,9 +3,11 @@ package lock
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -53,13 +55,12 @@ type Table struct {
 // description of b's file, independent of b afterwards: closing b does
 // not release the Table's locks; Close does.
 func New(b *ndshm.Block) (*Table, error) {
-	f, err := b.File()
-	if err != nil {
+	fd, err := block.Of(b).Reopen()
+	if errors.Is(err, os.ErrClosed) {
 		return nil, err
 	}
-	fd, err := sys.Detach(f)
 	if err != nil {
-		return nil, fmt.Errorf("lock: dup block descriptor: %w", err)
+		return nil, fmt.Errorf("lock: reopen block: %w", err)
 	}
 	return &Table{fd: fd, held: make(map[int]int)}, nil
 }

@@ -1,10 +1,10 @@
 package pool
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -21,19 +21,16 @@ type blockRef struct {
 	spec ndshm.Spec
 }
 
-// newBlockRef reopens b, failing with os.ErrClosed if b is closed.
+// newBlockRef opens a descriptor of b for workers, failing with
+// os.ErrClosed if b is closed.
 func newBlockRef(b *ndshm.Block) (*blockRef, error) {
 	f, err := b.File()
 	if err != nil {
 		return nil, err
 	}
-	st, err := sys.Fstat(int(f.Fd()))
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("fstat block: %w", err)
-	}
-	return &blockRef{b: b, id: st.ID, file: f, name: b.Name(), size: len(b.Bytes()),
-		raw: b.Info().Kind == ndshm.KindRaw, spec: b.Spec()}, nil
+	bf := block.Of(b)
+	return &blockRef{b: b, id: bf.ID(), file: f, name: b.Name(), size: len(b.Bytes()),
+		raw: bf.Kind() == block.Raw, spec: b.Spec()}, nil
 }
 
 // ref returns the pool's reference to b. Reopening a block costs more
@@ -45,9 +42,9 @@ func (p *Pool) ref(b *ndshm.Block) (*blockRef, error) {
 		if r.b != b {
 			continue
 		}
-		// Close leaves a Block's data nil: a block closed since it was
-		// last used must not be worked on through the pool's descriptor.
-		if r.size > 0 && b.Bytes() == nil {
+		// A block closed since it was last used must not be worked on
+		// through the pool's descriptor.
+		if block.Of(b).Closed() {
 			p.dropRef(i)
 			return nil, os.ErrClosed
 		}

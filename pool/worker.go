@@ -102,7 +102,7 @@ func (w *worker) handle(b []byte, fds []int) error {
 	}
 	defer func() {
 		for _, f := range files {
-			f.Close() // OpenFile keeps a duplicate of what it maps
+			f.Close() // FromFile keeps a duplicate of what it maps
 		}
 	}()
 	if len(b) < 2 {
@@ -174,9 +174,9 @@ func (w *worker) attach(id uint32, name string, f *os.File, s *ndshm.Spec) error
 	var b *ndshm.Block
 	var err error
 	if s != nil {
-		b, err = ndshm.OpenFileRaw(f, *s)
+		b, err = ndshm.FromFileRaw(f, *s)
 	} else {
-		b, err = ndshm.OpenFile(f)
+		b, err = ndshm.FromFile(f)
 	}
 	if err != nil {
 		w.broken[id] = fmt.Errorf("block %q: %w", name, err)

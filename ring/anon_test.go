@@ -22,7 +22,7 @@ func TestCreateAnon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := ndshm.OpenFile(f)
+	b, err := ndshm.FromFile(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)

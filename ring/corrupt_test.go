@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -45,7 +46,7 @@ func TestOpenCorruptConfig(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRing(t, 8, S, ring.Broadcast, ring.Backpressure, R)
-			c.edit(r.Block().Control())
+			c.edit(block.Of(r.Block()).Control())
 			r2, err := ring.Open(r.Name())
 			if err == nil {
 				r2.Close()
@@ -84,7 +85,7 @@ func TestNextCorruptCursors(t *testing.T) {
 					r := newRing(t, 8, S, mode, pol, R)
 					rd, w := pair(t, r)
 					publish(t, w, 2, time.Second)
-					c.edit(r.Block().Control())
+					c.edit(block.Of(r.Block()).Control())
 					expectFormatErr(t, rd, 3)
 				})
 			}
@@ -119,7 +120,7 @@ func TestNextHeadMovedBack(t *testing.T) {
 			publish(t, w, 2, time.Second)
 			expectRun(t, rd, 0, 2)
 			rd.Release()
-			le.PutUint64(r.Block().Control()[cHead:], 1)
+			le.PutUint64(block.Of(r.Block()).Control()[cHead:], 1)
 			expectFormatErr(t, rd, 1)
 		})
 	}

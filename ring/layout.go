@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/block"
 )
 
 // The control words, laid out in the block footer's kind-specific area
@@ -141,7 +142,7 @@ func (g config) encode(b []byte) {
 // came from, so that no later index computed from it can leave the
 // mapping.
 func decodeConfig(b *ndshm.Block) (config, error) {
-	mem := b.Control()
+	mem := block.Of(b).Control()
 	if len(mem) < line || string(mem[:8]) != magic {
 		return config{}, fmt.Errorf("%w: no ring control words", ndshm.ErrFormat)
 	}

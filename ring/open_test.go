@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/internal/shmtest"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -18,9 +19,9 @@ import (
 // array and the words can disagree.
 func handRing(t *testing.T, s ndshm.Spec, frameBytes int) *ndshm.Block {
 	t.Helper()
-	b, err := ndshm.Create(shmtest.Name(), s, ndshm.Control(ndshm.KindRing, cPlaces+64*(R+2*S)),
+	b, err := ndshm.Create(shmtest.Name(), s, block.Option(block.Layout{Kind: block.Ring, Control: cPlaces + 64*(R+2*S)}).(ndshm.Option),
 		ndshm.Init(func(b *ndshm.Block) error {
-			ctl := b.Control()
+			ctl := block.Of(b).Control()
 			copy(ctl, "NDSHMRNG")
 			le.PutUint32(ctl[cVersion:], 2)
 			le.PutUint32(ctl[cSlots:], S)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -121,7 +122,7 @@ func Create(name string, c Config, opts ...ndshm.Option) (*Ring, error) {
 
 // CreateAnon makes an anonymous ring, a sealed memfd like
 // ndshm.CreateAnon's: hand its block's File to the processes that share
-// it, which open it with ndshm.OpenFile and OpenBlock.
+// it, which open it with ndshm.FromFile and OpenBlock.
 func CreateAnon(c Config, opts ...ndshm.Option) (*Ring, error) {
 	s, opts, err := c.options(opts)
 	if err != nil {
@@ -141,8 +142,9 @@ func (c Config) options(opts []ndshm.Option) (ndshm.Spec, []ndshm.Option, error)
 	if err != nil {
 		return s, nil, err
 	}
-	return s, append(slices.Clip(opts), ndshm.Control(ndshm.KindRing, controlSize(g.slots, g.readers)),
-		ndshm.Init(func(b *ndshm.Block) error { g.encode(b.Control()); return nil })), nil
+	layout := block.Option(block.Layout{Kind: block.Ring, Control: controlSize(g.slots, g.readers)}).(ndshm.Option)
+	return s, append(slices.Clip(opts), layout,
+		ndshm.Init(func(b *ndshm.Block) error { g.encode(block.Of(b).Control()); return nil })), nil
 }
 
 // Open attaches to an existing ring, checking that the block is a ring
@@ -174,23 +176,20 @@ func attach(b *ndshm.Block) (*Ring, error) {
 }
 
 func attachBlock(b *ndshm.Block) (*Ring, error) {
-	if b.Kind() != ndshm.KindRing {
-		return nil, fmt.Errorf("%w: a %v block, not a ring", ndshm.ErrFormat, b.Kind())
+	bf := block.Of(b)
+	if bf.Kind() != block.Ring {
+		return nil, fmt.Errorf("%w: a %v block, not a ring", ndshm.ErrFormat, ndshm.BlockKind(bf.Kind()))
 	}
 	g, err := decodeConfig(b)
 	if err != nil {
 		return nil, err
 	}
-	f, err := b.File()
-	if err != nil {
-		return nil, err
-	}
-	fd, err := sys.Detach(f)
+	fd, err := bf.Reopen()
 	if err != nil {
 		return nil, err
 	}
 	return &Ring{b: b, cfg: g, fd: fd, data: b.Bytes(),
-		c: ctl{mem: b.Control(), slots: g.slots, readers: g.readers}}, nil
+		c: ctl{mem: bf.Control(), slots: g.slots, readers: g.readers}}, nil
 }
 
 // ownFD opens the ring anew: OFD locks belong to an open file

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -19,7 +20,7 @@ func TestDeadSleeperUncounted(t *testing.T) {
 	for _, by := range []string{"writer", "joiner"} {
 		t.Run(by, func(t *testing.T) {
 			r := newRing(t, 1, 2, ring.Broadcast, ring.Backpressure, 2)
-			sleepers := func() uint32 { return binary.LittleEndian.Uint32(r.Block().Control()[128:]) }
+			sleepers := func() uint32 { return binary.LittleEndian.Uint32(block.Of(r.Block()).Control()[128:]) }
 			c := start(t, "hold", r.Name())
 			c.expect("ready")
 			for t0 := time.Now(); sleepers() != 1; time.Sleep(time.Millisecond) {

@@ -143,7 +143,7 @@ func (c *Client) file(r request) (*ndshm.Block, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return ndshm.OpenFile(f)
+	return ndshm.FromFile(f)
 }
 
 // roundTrip sends r and reads its reply. With wantFile, the reply must

@@ -58,7 +58,8 @@ func statBlock(name string, f *cmdFlags, sf *specFlags) (ndshm.Info, error) {
 		info, err := ndshm.Stat(name)
 		return info, formatHint(err)
 	}
-	b, err := ndshm.OpenRaw(name, sf.spec(), openOpts(sf.foreign)...)
+	sf.readOnly = true
+	b, err := ndshm.OpenRaw(name, sf.spec(), sf.openOpts()...)
 	if err != nil {
 		return ndshm.Info{}, foreignHint(err)
 	}

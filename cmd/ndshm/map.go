@@ -142,6 +142,7 @@ func (pf *poolFlags) check(f *cmdFlags) error {
 // open opens the block name, checks that the op runs on its dtype, and
 // starts the workers for it.
 func (pf *poolFlags) open(e *env, f *cmdFlags, name string, reduce bool) (*ndshm.Block, *pool.Pool, error) {
+	pf.spec.readOnly = reduce // a reduction only reads; a map writes
 	b, err := openBlock(blockName(name), f, &pf.spec)
 	if err != nil {
 		return nil, nil, err

@@ -40,9 +40,9 @@ func TestRawFlagsOnHeaderedBlock(t *testing.T) {
 		{args: []string{"create", name, "--dtype", "f8", "--shape", "10", "--fill", "1"}},
 		{args: []string{"stats", name, "--dtype", "f8", "--shape", "10"}, stdout: "count 10  sum 10  min 1  max 1  mean 1\n"},
 		{args: []string{"stats", name, "--dtype", "f4", "--shape", "10"}, code: 1,
-			stderr: "ndshm: open " + name + ": block holds <f8[10] order C (its ndshm header says so), not <f4[10] order C"},
+			stderr: "ndshm: open " + name + ": block holds <f8 (10,) order C (its ndshm header says so), not <f4 (10,) order C"},
 		{args: []string{"inspect", name, "--dtype", "f8", "--shape", "10"}, stdout: "name:            " + name + "\nkind:            array\n"},
-		{args: []string{"inspect", name, "--dtype", "f8", "--shape", "5,2"}, code: 1, stderr: "not <f8[5 2] order C"},
+		{args: []string{"inspect", name, "--dtype", "f8", "--shape", "5,2"}, code: 1, stderr: "not <f8 (5, 2) order C"},
 	} {
 		var stdout, stderr bytes.Buffer
 		cmd := exec.Command(bin, tc.args...)

@@ -40,6 +40,7 @@ func runSave(ctx context.Context, e *env, args []string) error {
 	if path == "-" && *asJSON {
 		return f.usageErr("--json with FILE -: standard output is the .npy file")
 	}
+	sf.readOnly = true
 	b, err := openBlock(name, f, &sf)
 	if err != nil {
 		return err

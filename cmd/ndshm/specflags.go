@@ -17,6 +17,11 @@ type specFlags struct {
 	shape   shapeValue
 	order   orderValue
 	foreign bool // --allow-foreign, of commands that map a block
+
+	// readOnly is set by commands that only read the block (stats,
+	// reduce, save, inspect): they open it O_RDONLY and map it PROT_READ,
+	// so read permission on the block is enough, as for cp or np.load.
+	readOnly bool
 }
 
 // register adds the flags to f; what says what they describe.
@@ -36,11 +41,15 @@ func (s *specFlags) registerRead(f *cmdFlags) {
 const foreignUsage = "map a block another user owns (it could truncate it under us: SIGBUS)"
 
 // openOpts are the options of opening a block that the flags ask for.
-func openOpts(foreign bool) []ndshm.Option {
-	if foreign {
-		return []ndshm.Option{ndshm.AllowForeign()}
+func (s *specFlags) openOpts() []ndshm.Option {
+	var opts []ndshm.Option
+	if s.foreign {
+		opts = append(opts, ndshm.AllowForeign())
 	}
-	return nil
+	if s.readOnly {
+		opts = append(opts, ndshm.ReadOnly())
+	}
+	return opts
 }
 
 // raw reports whether the block is to be read raw, as the flags
@@ -68,10 +77,10 @@ func openBlock(name string, f *cmdFlags, s *specFlags) (*ndshm.Block, error) {
 		return nil, err
 	}
 	if raw {
-		b, err := ndshm.OpenRaw(name, s.spec(), openOpts(s.foreign)...)
+		b, err := ndshm.OpenRaw(name, s.spec(), s.openOpts()...)
 		return b, foreignHint(err)
 	}
-	b, err := ndshm.Open(name, openOpts(s.foreign)...)
+	b, err := ndshm.Open(name, s.openOpts()...)
 	return b, formatHint(err)
 }
 

@@ -38,6 +38,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if err := f.want(pos, "NAME"); err != nil {
 		return err
 	}
+	sf.readOnly = true
 	b, err := openBlock(blockName(pos[0]), f, &sf)
 	if err != nil {
 		return err

@@ -134,3 +134,14 @@ func decodeField(v value) (Field, error) {
 	}
 	return f, nil
 }
+
+// ParseDescr parses a descr written as the Python literal a header
+// holds: a quoted type string or a list of field tuples, as
+// Descr.Literal writes them.
+func ParseDescr(s string) (Descr, error) {
+	v, err := parseLiteral(s)
+	if err != nil {
+		return Descr{}, err
+	}
+	return decodeDescr(v)
+}

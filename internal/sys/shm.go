@@ -133,8 +133,19 @@ func Detach(f *os.File) (int, error) {
 
 // Reopen opens the file behind fd again, read-write: a new open file
 // description, so OFD locks taken on it are told apart from fd's.
-func Reopen(fd int) (int, error) {
+func Reopen(fd int) (int, error) { return reopen(fd, unix.O_RDWR) }
+
+// ReopenReadOnly is Reopen for a file this process may only read.
+func ReopenReadOnly(fd int) (int, error) { return reopen(fd, unix.O_RDONLY) }
+
+func reopen(fd, flags int) (int, error) {
 	return retry(func() (int, error) {
-		return unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDWR|unix.O_CLOEXEC, 0)
+		return unix.Open("/proc/self/fd/"+strconv.Itoa(fd), flags|unix.O_CLOEXEC, 0)
 	})
+}
+
+// Writable reports whether fd was opened for writing (O_RDWR or O_WRONLY).
+func Writable(fd int) bool {
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	return err == nil && fl&unix.O_ACCMODE != unix.O_RDONLY
 }
