@@ -27,7 +27,7 @@ func startPyWorker(t *testing.T) *pyWorker {
 		t.Fatal(err)
 	}
 	child := os.NewFile(uintptr(fds[1]), "worker end")
-	cmd := exec.Command(shmtest.Python(t), shmtest.Helper(t), "worker")
+	cmd := shmtest.PythonCommand(t, "-m", "ndshm", "worker")
 	cmd.ExtraFiles = []*os.File{child}
 	cmd.Stderr = os.Stderr
 	err = cmd.Start()

@@ -19,7 +19,7 @@ r = ndshm.Ring(sys.argv[1])
 rd = r.reader()
 print('subscribed', flush=True)
 got = [rd.recv(timeout=5).seq for _ in range(2)]
-r._st(ndshm._HEAD, 1)   # the head moves back, from 2 to 1
+r._st(ndshm.ring._HEAD, 1)   # the head moves back, from 2 to 1
 try:
     rd.recv(timeout=1)
     err = ''

@@ -10,7 +10,7 @@ import (
 	"github.com/ndshm/ndshm/ring"
 )
 
-// pyRecvReport is what ndshm.py ring-recv prints (as ndshm ring recv --json).
+// pyRecvReport is what Python's ring-recv prints (as ndshm ring recv --json).
 type pyRecvReport struct {
 	Frames, Dup, Torn int
 	Lost, Missed      uint64

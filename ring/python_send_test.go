@@ -68,7 +68,7 @@ func goReaders(t *testing.T, r *ring.Ring, k int, delay time.Duration, writer fu
 	return seqs, missed
 }
 
-// Go readers receive what ndshm.py ring-send publishes, to the end of
+// Go readers receive what Python's ring-send publishes, to the end of
 // the stream: under Block every frame in order, under Overwrite (a slow
 // reader) a rising run that ends with the last frame, none torn, the
 // rest counted missed. Without futexes Python polls.
