@@ -24,7 +24,7 @@ func pythonWorker(t *testing.T) func() *exec.Cmd {
 	proto := shmtest.PythonCommand(t, "-m", "ndshm", "worker")
 	return func() *exec.Cmd { // in the pool's goroutines: no t.Fatal here
 		cmd := exec.Command(proto.Path, proto.Args[1:]...)
-		cmd.Env, cmd.Stderr = proto.Env, os.Stderr
+		cmd.Env, cmd.Stderr = slices.Clone(proto.Env), os.Stderr // the pool appends to it
 		return cmd
 	}
 }
