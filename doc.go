@@ -9,7 +9,7 @@
 // (Create, Open, Unlink), or anonymous, a memfd passed as a descriptor
 // (CreateAnon, File, FromFile). Every block is a valid .npy file followed
 // by a small control footer (docs/FORMAT.md), so NumPy attaches with
-// np.load('/dev/shm/NAME', mmap_mode='r+') or python/ndshm.py, and
+// np.load('/dev/shm/NAME', mmap_mode='r+') or python/ndshm/, and
 // `cp /dev/shm/NAME x.npy` gives a valid .npy file. Blocks that plain
 // Python made with no header open with OpenRaw, given their Spec.
 //

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -16,15 +15,13 @@ import (
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
-// python runs script with /usr/bin/python3 and the helper importable as
-// ndshm, passing args as sys.argv[1:], and decodes its last stdout line
+// python runs script with /usr/bin/python3 and the package ndshm
+// imported, passing args as sys.argv[1:], and decodes its last stdout line
 // as JSON into out.
 func python(t *testing.T, out any, script string, args ...string) {
 	t.Helper()
-	py := shmtest.Python(t)
-	dir := filepath.Dir(shmtest.Helper(t))
-	prelude := "import sys, json, numpy as np\nsys.path.insert(0, " + fmt.Sprintf("%q", dir) + ")\nimport ndshm\n"
-	cmd := exec.Command(py, append([]string{"-c", prelude + script}, args...)...)
+	prelude := "import sys, json, numpy as np\nimport ndshm\n"
+	cmd := shmtest.PythonCommand(t, append([]string{"-c", prelude + script}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.Output()

@@ -1,10 +1,9 @@
 package ndshm_test
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -79,23 +78,28 @@ func TestPythonFIFOUnderBlockName(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Remove("/dev/shm/" + name)
-	py, dir := shmtest.Python(t), filepath.Dir(shmtest.Helper(t))
-	// The deadline only keeps a regression from hanging the run.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, py, "-c", `import sys, json; sys.path.insert(0, sys.argv[1]); import ndshm
+	cmd := shmtest.PythonCommand(t, "-c", `import sys, json, ndshm
 out = []
-for f in (lambda: ndshm.info(sys.argv[2]), lambda: ndshm.attach(sys.argv[2], readonly=True),
-          lambda: ndshm.attach(sys.argv[2], 'u1', 1, readonly=True), lambda: ndshm.attach(sys.argv[2])):
+for f in (lambda: ndshm.info(sys.argv[1]), lambda: ndshm.attach(sys.argv[1], readonly=True),
+          lambda: ndshm.attach(sys.argv[1], 'u1', 1, readonly=True), lambda: ndshm.attach(sys.argv[1])):
     try:
         f()
         out.append('no error')
     except ValueError as e:
         out.append(str(e))
-print(json.dumps(out))`, dir, name).Output()
-	if ctx.Err() != nil {
+print(json.dumps(out))`, name)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The deadline only keeps a regression from hanging the run.
+	hung := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	err := cmd.Wait()
+	if !hung.Stop() {
 		t.Fatal("python hung on a FIFO under a block name")
 	}
+	out := stdout.Bytes()
 	if err != nil {
 		t.Fatalf("python: %v", err)
 	}

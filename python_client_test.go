@@ -1,7 +1,8 @@
 package ndshm_test
 
-// The Python client (python/ndshm.py's Client) against a real server,
-// running in this process, with Go on the other side of every exchange.
+// The Python client (ndshm.Client, in python/ndshm/client.py) against a
+// real server, running in this process, with Go on the other side of
+// every exchange.
 
 import (
 	"bufio"
@@ -55,10 +56,9 @@ func pycServe(t *testing.T) string {
 	}
 }
 
-// pycPrelude makes the helper importable, and lets a script check that
-// it closed every descriptor the server sent it.
+// pycPrelude imports ndshm, and lets a script check that it closed
+// every descriptor the server sent it.
 const pycPrelude = `import sys, os, json, numpy as np
-sys.path.insert(0, %q)
 import ndshm
 _fds = len(os.listdir('/proc/self/fd'))
 def _no_leak():
@@ -71,9 +71,8 @@ def _no_leak():
 // finds the server by its default socket, and args as sys.argv[1:].
 func pycStart(t *testing.T, dir, script string, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
 	t.Helper()
-	prelude := fmt.Sprintf(pycPrelude, filepath.Dir(shmtest.Helper(t)))
-	cmd := exec.Command(shmtest.Python(t), append([]string{"-c", prelude + script}, args...)...)
-	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+dir)
+	cmd := shmtest.PythonCommand(t, append([]string{"-c", pycPrelude + script}, args...)...)
+	cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+dir)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -34,8 +34,10 @@ func throwawayUser(t *testing.T) string {
 func TestPythonAttachForeignBlock(t *testing.T) {
 	user := throwawayUser(t)
 	name := shmtest.Name()
-	out, err := exec.Command("runuser", "-u", user, "--", shmtest.Python(t), shmtest.Helper(t),
-		"create", name, "--dtype", "u1", "--shape", "4", "--fill", "7").CombinedOutput()
+	py := shmtest.PythonCommand(t, "-m", "ndshm", "create", name, "--dtype", "u1", "--shape", "4", "--fill", "7")
+	cmd := exec.Command("runuser", append([]string{"-u", user, "--"}, py.Args...)...)
+	cmd.Env = py.Env // runuser keeps it: PYTHONPATH finds the package
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s creating a block: %v %s", user, err, out)
 	}

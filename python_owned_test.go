@@ -3,7 +3,6 @@ package ndshm_test
 import (
 	"bufio"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,9 +15,8 @@ import (
 // and returns once the block exists; the process then waits on stdin.
 func pyCreator(t *testing.T, name string, persistent bool) *exec.Cmd {
 	t.Helper()
-	py, dir := shmtest.Python(t), filepath.Dir(shmtest.Helper(t))
-	script := `import sys; sys.path.insert(0, sys.argv[1]); import ndshm
-a = ndshm.create(sys.argv[2], (4, 4), 'f8', persistent=sys.argv[3] == 'p')
+	script := `import sys, ndshm
+a = ndshm.create(sys.argv[1], (4, 4), 'f8', persistent=sys.argv[2] == 'p')
 print('ready', flush=True)
 sys.stdin.read()
 `
@@ -26,7 +24,7 @@ sys.stdin.read()
 	if persistent {
 		mode = "p"
 	}
-	cmd := exec.Command(py, "-c", script, dir, name, mode)
+	cmd := shmtest.PythonCommand(t, "-c", script, name, mode)
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

@@ -175,8 +175,10 @@
 // A Python worker, for instance, takes fd 3 with
 // socket.socket(fileno=3); reads frames with socket.recv_fds(sock, 1024,
 // 1) (Python 3.9+); on an attach, maps the descriptor with mmap and
-// wraps the array with numpy as python/ndshm.py does for any block;
-// answers tasks with sock.send(struct.pack(...)); and is started by
-// pool.Command(func() *exec.Cmd { return exec.Command("python3",
-// "worker.py") }).
+// wraps the array with numpy as python/ndshm/blocks.py does for any
+// block; answers tasks with sock.send(struct.pack(...)); and is started
+// by pool.Command(func() *exec.Cmd { return exec.Command("python3",
+// "worker.py") }). The Python package's own worker (python/ndshm/worker.py)
+// is started as exec.Command("python3", "-m", "ndshm", "worker"), with
+// python/ on PYTHONPATH.
 package pool

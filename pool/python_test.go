@@ -20,13 +20,13 @@ import (
 	"github.com/ndshm/ndshm/pool"
 )
 
-// pythonWorker returns a command that starts python/ndshm.py as a pool
-// worker. shmtest.Python fails the test under CI without NumPy.
+// pythonWorker returns a command that starts `python3 -m ndshm worker`
+// as a pool worker. shmtest.Python fails the test under CI without NumPy.
 func pythonWorker(t *testing.T) func() *exec.Cmd {
-	py, helper := shmtest.Python(t), shmtest.Helper(t)
-	return func() *exec.Cmd {
-		cmd := exec.Command(py, helper, "worker")
-		cmd.Stderr = os.Stderr
+	proto := shmtest.PythonCommand(t, "-m", "ndshm", "worker")
+	return func() *exec.Cmd { // in the pool's goroutines: no t.Fatal here
+		cmd := exec.Command(proto.Path, proto.Args[1:]...)
+		cmd.Env, cmd.Stderr = slices.Clone(proto.Env), os.Stderr // the pool appends to it
 		return cmd
 	}
 }
@@ -52,7 +52,7 @@ func mixedWorkers(t *testing.T) func() *exec.Cmd {
 	}
 }
 
-// pythonPids counts the pool's workers that run python/ndshm.py.
+// pythonPids counts the pool's workers that run python3 -m ndshm worker.
 func pythonPids(t *testing.T, p *pool.Pool) int {
 	n := 0
 	for _, pid := range p.Pids() {
@@ -60,7 +60,7 @@ func pythonPids(t *testing.T, p *pool.Pool) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(b), "ndshm.py") {
+		if strings.Contains(string(b), "\x00-m\x00ndshm\x00worker\x00") {
 			n++
 		}
 	}
@@ -259,7 +259,7 @@ func startPyWorker(t *testing.T) *pyWorker {
 		t.Fatal(err)
 	}
 	child := os.NewFile(uintptr(fds[1]), "worker end")
-	cmd := exec.Command(shmtest.Python(t), shmtest.Helper(t), "worker")
+	cmd := shmtest.PythonCommand(t, "-m", "ndshm", "worker")
 	cmd.ExtraFiles = []*os.File{child}
 	cmd.Stderr = os.Stderr
 	err = cmd.Start()

@@ -55,6 +55,6 @@
 // only when someone sleeps. At most 16 threads of a process sleep in the
 // kernel at once, since each pins an OS thread; further waiters poll
 // every millisecond. Reader.SetSpin trades a core's polling for latency.
-// A Python peer (python/ndshm.py) waits and wakes through the same words
-// with ctypes, or polls; docs/FORMAT.md gives the layout.
+// A Python peer (python/ndshm/ring.py) waits and wakes through the same
+// words with ctypes, or polls; docs/FORMAT.md gives the layout.
 package ring

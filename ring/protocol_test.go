@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -311,13 +309,12 @@ func TestWaitReadersCountsPositioned(t *testing.T) {
 	if err := r.WaitReaders(ctx, 2); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Go WaitReaders(2) with one reader mid-join = %v, want it to time out", err)
 	}
-	py := shmtest.Python(t)
-	script := "import sys; sys.path.insert(0, sys.argv[1]); import ndshm\n" +
-		"r = ndshm.Ring(sys.argv[2])\n" +
+	script := "import sys, ndshm\n" +
+		"r = ndshm.Ring(sys.argv[1])\n" +
 		"try:\n    r.wait_readers(2, timeout=0.05)\n    print('returned')\n" +
 		"except TimeoutError as e:\n    print('timeout', e)\n" +
 		"r.wait_readers(1, timeout=5)\nr.close()\n"
-	out, err := exec.Command(py, "-c", script, filepath.Dir(shmtest.Helper(t)), name).CombinedOutput()
+	out, err := shmtest.PythonCommand(t, "-c", script, name).CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "timeout") {
 		t.Errorf("Python wait_readers(2) with one reader mid-join: %s (%v), want a timeout", out, err)
 	}

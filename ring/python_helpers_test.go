@@ -7,11 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -22,7 +19,7 @@ import (
 	"github.com/ndshm/ndshm/ring"
 )
 
-// A pyProc is a Python peer (python/ndshm.py, or a script importing it)
+// A pyProc is a Python peer (python3 -m ndshm, or a script importing it)
 // that talks in stdout lines. The test's cleanup kills it if the test
 // did not wait for it, so none outlives its test.
 type pyProc struct {
@@ -52,24 +49,23 @@ func (e *pyStderr) String() string {
 	return e.b.String()
 }
 
-// pyHelper runs `ndshm.py args...`; env adds to the environment.
+// pyHelper runs `python3 -m ndshm args...`; env adds to the environment.
 func pyHelper(t *testing.T, env []string, args ...string) *pyProc {
-	return pyStart(t, env, append([]string{shmtest.Helper(t)}, args...))
+	return pyStart(t, env, append([]string{"-m", "ndshm"}, args...))
 }
 
 // pyScript runs script with ndshm, json, numpy as np and sys imported,
 // and args as sys.argv[1:].
 func pyScript(t *testing.T, script string, args ...string) *pyProc {
-	prelude := "import sys, json, time, numpy as np\nsys.path.insert(0, " +
-		strconv.Quote(filepath.Dir(shmtest.Helper(t))) + ")\nimport ndshm\n"
+	prelude := "import sys, json, time, numpy as np\nimport ndshm\n"
 	return pyStart(t, nil, append([]string{"-c", prelude + script}, args...))
 }
 
 func pyStart(t *testing.T, env, args []string) *pyProc {
 	t.Helper()
-	p := &pyProc{t: t, cmd: exec.Command(shmtest.Python(t), args...),
+	p := &pyProc{t: t, cmd: shmtest.PythonCommand(t, args...),
 		lines: make(chan string, 1024), done: make(chan error, 1)}
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stderr = &p.stderr
 	out, _ := p.cmd.StdoutPipe()
 	if err := p.cmd.Start(); err != nil {

@@ -131,7 +131,7 @@ r = ndshm.Ring(sys.argv[1])
 rd = r.reader()
 print('subscribed', flush=True)
 got = [rd.recv(timeout=5).seq for _ in range(2)]
-r._st(ndshm._HEAD, 1)   # the head moves back, from 2 to 1
+r._st(ndshm.ring._HEAD, 1)   # the head moves back, from 2 to 1
 try:
     rd.recv(timeout=1)
     err = ''
@@ -155,7 +155,7 @@ print(json.dumps({'got': got, 'err': err}))
 	}
 }
 
-// pyRecvReport is what ndshm.py ring-recv prints (as ndshm ring recv --json).
+// pyRecvReport is what Python's ring-recv prints (as ndshm ring recv --json).
 type pyRecvReport struct {
 	Frames, Dup, Torn int
 	Lost, Missed      uint64
@@ -309,7 +309,7 @@ func goReaders(t *testing.T, r *ring.Ring, k int, delay time.Duration, writer fu
 	return seqs, missed
 }
 
-// Go readers receive what ndshm.py ring-send publishes, to the end of
+// Go readers receive what Python's ring-send publishes, to the end of
 // the stream: under Backpressure every frame in order, under Overwrite (a slow
 // reader) a rising run that ends with the last frame, none torn, the
 // rest counted missed. Without futexes Python polls.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -26,7 +25,6 @@ import (
 // The default socket is in a directory of the user's own, never in /tmp
 // itself, and Python's is Go's.
 func TestDefaultSocket(t *testing.T) {
-	py, helper := shmtest.Python(t), shmtest.Helper(t)
 	for _, tc := range []struct{ xdg, want string }{
 		{"/run/user/1234", "/run/user/1234/ndshm.sock"},
 		{"", fmt.Sprintf("/tmp/ndshm-%d/ndshm.sock", os.Getuid())},
@@ -35,8 +33,7 @@ func TestDefaultSocket(t *testing.T) {
 		if got := server.DefaultSocket(); got != tc.want {
 			t.Errorf("with XDG_RUNTIME_DIR=%q: %q, want %q", tc.xdg, got, tc.want)
 		}
-		out, err := exec.Command(py, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import ndshm; print(ndshm.default_socket())",
-			filepath.Dir(helper)).Output()
+		out, err := shmtest.PythonCommand(t, "-c", "import ndshm; print(ndshm.default_socket())").Output()
 		if got := strings.TrimSpace(string(out)); err != nil || got != tc.want {
 			t.Errorf("Python's with XDG_RUNTIME_DIR=%q: %q, %v; want %q", tc.xdg, got, err, tc.want)
 		}

@@ -40,31 +40,34 @@ func goConsumer(who, name string) *consumer {
 	return &consumer{who: who, cmd: quietRace(cmd)}
 }
 
-// pyConsumer is python/ndshm.py's ring-recv --verify, or nil and why not.
+// pyConsumer is `python3 -m ndshm ring-recv --verify`, or nil and why not.
 func pyConsumer(ctx context.Context, name string) (*consumer, error) {
 	if exec.CommandContext(ctx, python, "-c", "import numpy").Run() != nil {
 		return nil, errNoNumPy
 	}
-	script := findPyHelper()
-	if script == "" {
-		return nil, errors.New("python/ndshm.py is not in or above the working directory")
+	dir := findPyPackage()
+	if dir == "" {
+		return nil, errors.New("python/ndshm/ is not in or above the working directory")
 	}
-	if exec.CommandContext(ctx, python, script, "ring-recv", "-h").Run() != nil {
-		return nil, fmt.Errorf("%s has no ring-recv command", script)
+	env := append(os.Environ(), "PYTHONPATH="+dir)
+	probe := exec.CommandContext(ctx, python, "-m", "ndshm", "ring-recv", "-h")
+	probe.Env = env
+	if probe.Run() != nil {
+		return nil, fmt.Errorf("the ndshm package in %s has no ring-recv command", dir)
 	}
-	cmd := exec.Command(python, script, "ring-recv", "--verify", "--timeout", "1m", name)
-	cmd.Stderr = os.Stderr
-	return &consumer{who: "Python consumer (ndshm.py ring-recv)", cmd: cmd}, nil
+	cmd := exec.Command(python, "-m", "ndshm", "ring-recv", "--verify", "--timeout", "1m", name)
+	cmd.Env, cmd.Stderr = env, os.Stderr
+	return &consumer{who: "Python consumer (python3 -m ndshm ring-recv)", cmd: cmd}, nil
 }
 
-// findPyHelper looks for python/ndshm.py from the working directory up:
-// the demo runs from a checkout (go run ./cmd/ndshm demo), its tests
-// from cmd/ndshm.
-func findPyHelper() string {
+// findPyPackage looks for python/ndshm/ from the working directory up
+// and returns the python directory, for PYTHONPATH: the demo runs from a
+// checkout (go run ./cmd/ndshm demo), its tests from cmd/ndshm.
+func findPyPackage() string {
 	dir, err := os.Getwd()
 	for ; err == nil; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "python", "ndshm.py")
-		if _, err := os.Stat(p); err == nil {
+		p := filepath.Join(dir, "python")
+		if _, err := os.Stat(filepath.Join(p, "ndshm", "__main__.py")); err == nil {
 			return p
 		}
 		if dir == filepath.Dir(dir) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -119,10 +118,10 @@ func waitReaders(t *testing.T, name string, n int) {
 
 func (p *cliProc) stderr() string { return p.errOut.String() }
 
-// startPy starts python/ndshm.py with args.
+// startPy starts python3 -m ndshm with args.
 func startPy(t *testing.T, args ...string) *cliProc {
 	t.Helper()
-	p := &cliProc{cmd: exec.Command(shmtest.Python(t), append([]string{shmtest.Helper(t)}, args...)...)}
+	p := &cliProc{cmd: shmtest.PythonCommand(t, append([]string{"-m", "ndshm"}, args...)...)}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errOut
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

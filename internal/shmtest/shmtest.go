@@ -99,16 +99,34 @@ func Python(t testing.TB) string {
 	return py
 }
 
-// Helper returns the path of python/ndshm.py from a package directory.
-func Helper(t testing.TB) string {
+// PythonCommand returns a command that runs Python (see Python) with
+// args and the package ndshm importable from the checkout's python/
+// directory (PYTHONPATH), so "-m", "ndshm", ... runs its command line and
+// "-c", script runs a script that imports ndshm. Its Env is set: add to
+// it rather than replace it.
+func PythonCommand(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	py, dir := Python(t), pythonDir(t)
+	if old := os.Getenv("PYTHONPATH"); old != "" {
+		dir += string(os.PathListSeparator) + old
+	}
+	cmd := exec.Command(py, args...)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir)
+	return cmd
+}
+
+// pythonDir returns the directory that holds the Python package ndshm,
+// looking up from the test's directory.
+func pythonDir(t testing.TB) string {
+	t.Helper()
 	dir, _ := os.Getwd()
 	for ; dir != "/"; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "python", "ndshm.py")
-		if _, err := os.Stat(p); err == nil {
+		p := filepath.Join(dir, "python")
+		if _, err := os.Stat(filepath.Join(p, "ndshm", "__init__.py")); err == nil {
 			return p
 		}
 	}
-	t.Fatal("python/ndshm.py not found above the test's directory")
+	t.Fatal("python/ndshm/__init__.py not found above the test's directory")
 	return ""
 }
 

@@ -1,0 +1,102 @@
+"""The Linux calls ndshm makes beyond os and mmap: OFD locks (fcntl F_OFD_SETLK and
+F_OFD_GETLK, on the liveness byte of owned blocks and a ring's writer and reader places),
+futexes and atomic adds through ctypes (ring waits and wake-ups), and the process start
+time a block's footer records."""
+
+import ctypes
+import errno
+import fcntl
+import os
+import struct
+
+
+_F_OFD_GETLK = getattr(fcntl, 'F_OFD_GETLK', 36)
+_F_OFD_SETLK = getattr(fcntl, 'F_OFD_SETLK', 37)
+_FLOCK = struct.Struct('hhqqi4x')
+_TSO = os.uname().machine in ('x86_64', 'i686', 'i386')
+
+
+def _start_time():
+    """Field 22 of /proc/self/stat: start time in clock ticks since boot, or 0."""
+    try:
+        with open('/proc/self/stat', 'rb') as f:
+            fields = f.read().rpartition(b')')[2].split()
+        return int(fields[22 - 3])      # fields[0] is field 3, the state
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _lock(fd, off, typ=fcntl.F_WRLCK):
+    """Set (or with F_UNLCK drop) fd's OFD lock on byte off; False if another holds it."""
+    try:
+        fcntl.fcntl(fd, _F_OFD_SETLK, _FLOCK.pack(typ, 0, off, 1, 0))
+        return True
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+
+
+def _held(fd, off):
+    """Whether any open file description holds a lock on byte off (a holder lives)."""
+    typ = _FLOCK.unpack(fcntl.fcntl(fd, _F_OFD_GETLK, _FLOCK.pack(fcntl.F_WRLCK, 0, off, 1, 0)))[0]
+    return typ != fcntl.F_UNLCK
+
+
+class _Futex:
+    """FUTEX_WAIT, FUTEX_WAKE and atomic adds (FUTEX_WAKE_OP) on 32-bit words by address.
+
+    Never FUTEX_PRIVATE_FLAG on ring words: a private futex is keyed by address space, so
+    another process's wake would never reach it."""
+    NR = {'x86_64': 202, 'aarch64': 98}
+    WAIT, WAKE, WAKE_OP, PRIVATE, ALL = 0, 1, 5, 128, 1 << 30
+
+    def __init__(self):
+        nr = self.NR.get(os.uname().machine)
+        if nr is None:
+            raise OSError(errno.ENOSYS, 'no futex syscall number for ' + os.uname().machine)
+        f = ctypes.CDLL(None, use_errno=True).syscall
+        f.restype, f.argtypes = ctypes.c_long, [ctypes.c_long] * 7
+        self._nr, self._call = nr, f
+        self._scratch = ctypes.c_uint32()
+        self.fence()
+
+    def wait(self, addr, val, seconds):
+        """Sleep while the word at addr is val, at most seconds; callers re-check."""
+        ts = (ctypes.c_long * 2)(int(seconds), int(seconds % 1 * 1e9))
+        self._call(self._nr, addr, self.WAIT, val, ctypes.addressof(ts), 0, 0)
+
+    def wake(self, addr):
+        self._call(self._nr, addr, self.WAKE, self.ALL, 0, 0, 0)
+
+    def _op(self, addr, op, arg, wake, flags=0):
+        """FUTEX_WAKE_OP: atomically apply op (0 set, 1 add) with a 12-bit signed arg to the
+        word at addr, then wake up to wake of its sleepers.  A locked instruction: a full fence."""
+        if self._call(self._nr, addr, self.WAKE_OP | flags, wake, 0, addr, op << 28 | (arg & 0xfff) << 12) < 0:
+            e = ctypes.get_errno()
+            raise OSError(e, 'futex: ' + os.strerror(e))
+
+    def add(self, addr, n, wake=0):
+        self._op(addr, 1, n, wake)
+
+    def store(self, addr, v):
+        self._op(addr, 0, v, 0)
+
+    def fence(self):
+        self._op(ctypes.addressof(self._scratch), 1, 0, 0, self.PRIVATE)
+
+
+_futex_state = []
+
+
+def _futex():
+    """The process's _Futex, or None to poll (NDSHM_FUTEX=0, or no usable futex)."""
+    if not _futex_state:
+        f = None
+        if os.environ.get('NDSHM_FUTEX', '1') != '0':
+            try:
+                f = _Futex()
+            except (OSError, AttributeError, ImportError):
+                pass
+        _futex_state.append(f)
+    return _futex_state[0]
