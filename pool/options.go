@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/ndshm/ndshm/internal/reexec"
 )
 
 // An Option configures a Pool.
@@ -38,18 +40,12 @@ func TaskTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 // redo. Workers take partitions in order as they finish others.
 func ChunkRows(n int) Option { return func(o *options) { o.chunk = max(n, 0) } }
 
-// workerEnv marks a process started as a worker of a pool that runs its
-// own binary; WorkerMain looks for it.
-const workerEnv = "NDSHM_POOL_WORKER"
+// workerRole is the reexec role of a worker of a pool that runs its own
+// binary; WorkerMain looks for it.
+const workerRole = "pool-worker"
 
 // selfCommand starts this program again as a worker.
-func selfCommand() *exec.Cmd {
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{os.Args[0]}
-	cmd.Env = append(os.Environ(), workerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	return cmd
-}
+func selfCommand() *exec.Cmd { return reexec.Command(workerRole) }
 
 // quickRaceExit keeps a race-enabled worker from sleeping a second as it
 // exits (the race runtime's atexit_sleep_ms), which every Close would

@@ -21,7 +21,7 @@ func TestBinary(t *testing.T) {
 		stderrHas   string
 		emptyStderr bool
 	}{
-		{args: nil, stdout: "usage: ndshm COMMAND", emptyStderr: true},
+		{args: nil, code: 2, stderr: "usage: ndshm COMMAND"},
 		{args: []string{"help", "create"}, stdout: "usage: ndshm create NAME", emptyStderr: true},
 		{args: []string{"create", name, "--dtype", "i4", "--shape", "2,3", "--fill", "7"}, emptyStderr: true},
 		{args: []string{"stats", name}, stdout: "count 6  sum 42  min 7  max 7  mean 7\n", emptyStderr: true},

@@ -12,7 +12,7 @@ import (
 )
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"help"}, {"-h"}, {"--help"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
 		out := mustRun(t, args...)
 		if !strings.HasPrefix(out, "usage: ndshm COMMAND") {
 			t.Errorf("ndshm %v printed %q", args, out)
@@ -54,7 +54,11 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"bogus"}, `unknown command "bogus"`},
 		{[]string{"help", "bogus"}, `unknown command "bogus"`},
-		{[]string{"help", "ls", "rm"}, "at most one"},
+		{[]string{"help", "ls", "rm"}, "help: ls has no subcommands"},
+		{[]string{"help", "ring", "bogus"}, `ring: unknown command "bogus"`},
+		{[]string{"ring"}, "ring: missing COMMAND"},
+		{[]string{"ring", "bogus"}, `ring: unknown command "bogus"`},
+		{[]string{"version", "x"}, `unexpected argument "x"`},
 		{[]string{"create"}, "create: missing NAME"},
 		{[]string{"create", name}, "--dtype and --shape are required"},
 		{[]string{"create", name, "--dtype", "f8"}, "--dtype and --shape are required"},
@@ -103,6 +107,7 @@ func TestReport(t *testing.T) {
 		{context.Canceled, 1, "ndshm: interrupted\n"},
 		{&usageError{err: errors.New("bad")}, 2, "ndshm: bad\n"},
 		{&usageError{err: errors.New("bad"), usage: usage}, 2, "ndshm: bad\n\nusage: ndshm COMMAND"},
+		{&usageError{usage: usage}, 2, "usage: ndshm COMMAND"},
 	} {
 		var w bytes.Buffer
 		if code := report(tc.err, &w); code != tc.code || !strings.HasPrefix(w.String(), tc.want) || tc.want == "" && w.Len() > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/elem"
 )
 
 const createAbout = `
@@ -37,14 +38,14 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	var item []byte
 	if f.isSet("fill") {
 		// Parsed before the block exists, so a bad value leaves nothing.
-		if item, err = encodeScalar(sf.dtype.d, *fillWith); err != nil {
+		if item, err = elem.Parse(sf.dtype.d, *fillWith); err != nil {
 			return f.usageErr("%v", err)
 		}
 	}
 	name := blockName(pos[0])
 	// Filled before it is named: nobody sees a half-filled block.
 	init := func(b *ndshm.Block) error {
-		return guard(func() error { return fill(ctx, b.Bytes(), item) })
+		return guard(func() error { return elem.Fill(ctx, b.Bytes(), item) })
 	}
 	b, err := ndshm.Create(name, sf.spec(), ndshm.Persistent(), ndshm.Init(init))
 	if err != nil {

@@ -39,10 +39,6 @@ loads, removals and refused requests to stderr (refusals at most 10 lines
 per 10s, then a count of the rest), and shows a progress bar
 while loading when stderr is a terminal.`
 
-func init() {
-	commands["serve"] = command{runServe, "serve blocks to other processes over a unix socket"}
-}
-
 // A load is one --load NAME=FILE.npy.
 type load struct{ name, file string }
 

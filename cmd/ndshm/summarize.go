@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/elem"
 )
 
 // number is every Go element type stats reads directly. (float16 is
@@ -90,7 +91,7 @@ func summarizeHalf(ctx context.Context, b *ndshm.Block) (stats, error) {
 	return summarizeChunks(ctx, xs, func(bits []uint16) stats {
 		fs := buf[:len(bits)]
 		for i, h := range bits {
-			fs[i] = float32(halfToFloat(h)) // exact: float32 holds every float16
+			fs[i] = float32(elem.HalfToFloat(h)) // exact: float32 holds every float16
 		}
 		return summarize(fs)
 	})
