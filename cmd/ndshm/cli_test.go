@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +42,57 @@ func TestCommandHelp(t *testing.T) {
 			if err != nil || errOut != "" || !strings.HasPrefix(out, "usage: ndshm "+name) {
 				t.Errorf("ndshm %v: %v, stdout %q, stderr %q", args, err, out, errOut)
 			}
+		}
+	}
+}
+
+// ndshm help CMD [SUB] prints what ndshm CMD [SUB] -h does, for every
+// command and subcommand in the table.
+func TestHelpNested(t *testing.T) {
+	for name, c := range commands {
+		paths := [][]string{{name}}
+		for sub := range c.subs {
+			paths = append(paths, []string{name, sub})
+		}
+		for _, path := range paths {
+			help, errOut, err := ndshmRun(t, append([]string{"help"}, path...)...)
+			flag, _, ferr := ndshmRun(t, append(slices.Clone(path), "-h")...)
+			if err != nil || ferr != nil || errOut != "" || help != flag || !strings.HasPrefix(help, "usage: ndshm "+strings.Join(path, " ")) {
+				t.Errorf("ndshm help %s: %v, %q; -h: %v, %q", strings.Join(path, " "), err, help, ferr, flag)
+			}
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		// A test binary records no module version nor commit.
+		if out := mustRun(t, args...); out != "ndshm version (devel) commit unknown\n" {
+			t.Errorf("ndshm %s printed %q", args[0], out)
+		}
+	}
+}
+
+func TestBuildVersion(t *testing.T) {
+	set := func(kv ...string) *debug.BuildInfo {
+		info := &debug.BuildInfo{Main: debug.Module{Version: kv[0]}}
+		for i := 1; i+1 < len(kv); i += 2 {
+			info.Settings = append(info.Settings, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return info
+	}
+	for _, tc := range []struct {
+		info            *debug.BuildInfo
+		version, commit string
+	}{
+		{nil, "(devel)", "unknown"},
+		{set(""), "(devel)", "unknown"},
+		{set("(devel)", "vcs.revision", "abc123", "vcs.modified", "false"), "(devel)", "abc123"},
+		{set("v1.2.3", "vcs.revision", "abc123", "vcs.modified", "true"), "v1.2.3", "abc123-dirty"},
+		{set("v1.2.3", "vcs.modified", "true"), "v1.2.3", "unknown"},
+	} {
+		if v, c := buildVersion(tc.info); v != tc.version || c != tc.commit {
+			t.Errorf("buildVersion(%v) = %q, %q; want %q, %q", tc.info, v, c, tc.version, tc.commit)
 		}
 	}
 }

@@ -22,16 +22,17 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, commit := buildVersion()
+	info, _ := debug.ReadBuildInfo()
+	v, commit := buildVersion(info)
 	_, err = fmt.Fprintf(e.stdout, "ndshm version %s commit %s\n", v, commit)
 	return err
 }
 
-// buildVersion returns the module version and commit the binary records.
-func buildVersion() (version, commit string) {
+// buildVersion returns the module version and commit that info, the
+// binary's build information or nil, records.
+func buildVersion(info *debug.BuildInfo) (version, commit string) {
 	version, commit = "(devel)", "unknown"
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
+	if info == nil {
 		return version, commit
 	}
 	if v := info.Main.Version; v != "" {

@@ -31,7 +31,7 @@ const WholeCheck = 1 << 20
 // NewPattern returns the pattern of dt, or an error if it has none.
 func NewPattern(dt ndshm.DType) (*Pattern, error) {
 	if dt.Fields() != nil || strings.IndexByte("biufcMm", dt.Kind()) < 0 || dt.Size() == 0 {
-		return nil, fmt.Errorf("the test Pattern is not defined for dtype %s (use a bool, integer, float or complex dtype)", dt)
+		return nil, fmt.Errorf("the test pattern is not defined for dtype %s (use a bool, integer, float or complex dtype)", dt)
 	}
 	return &Pattern{item: make([]byte, dt.Size()), kind: dt.Kind(), swap: dt.String()[0] == '>'}, nil
 }
