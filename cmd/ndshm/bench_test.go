@@ -84,8 +84,8 @@ func TestBenchMap(t *testing.T) {
 			Bytes   int
 			P50     float64 `json:"p50_ms"`
 		}
-		TaskUs  *float64        `json:"task_overhead_us"`
-		LockUs  json.RawMessage `json:"lock_us"`
+		TaskUs *float64        `json:"task_overhead_us"`
+		LockUs json.RawMessage `json:"lock_us"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v in %s", err, out)
