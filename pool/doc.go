@@ -16,7 +16,7 @@
 // # Workers
 //
 // A worker process is this program re-executed (/proc/self/exe) with
-// NDSHM_POOL_WORKER=1 in its environment, which WorkerMain, called first
+// NDSHM_ROLE=pool-worker in its environment, which WorkerMain, called first
 // thing in main, recognizes; or any program given with the Command
 // option that speaks the protocol below. Each worker's GOMAXPROCS is
 // max(1, NumCPU/n). A worker exits when its parent dies (EOF on its

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/elem"
 )
 
 // builtins are the ops every pool has, and every worker: the same binary
@@ -382,27 +383,7 @@ func boolsToFloats(dst []float64, src []uint8) error {
 // halvesToFloats converts float16s, as their bits, to float64s.
 func halvesToFloats(dst []float64, src []uint16) error {
 	for i, h := range src[:len(dst)] {
-		dst[i] = halfToFloat(h)
+		dst[i] = elem.HalfToFloat(h)
 	}
 	return nil
-}
-
-// halfToFloat returns the value of the IEEE 754 binary16 bits h, exactly:
-// float64 holds every float16.
-func halfToFloat(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp, mant := int(h>>10&0x1f), float64(h&0x3ff)
-	switch exp {
-	case 0: // zero or subnormal: mant × 2⁻²⁴
-		return sign * math.Ldexp(mant, -24)
-	case 0x1f:
-		if mant != 0 {
-			return math.NaN()
-		}
-		return math.Inf(int(sign))
-	}
-	return sign * math.Ldexp(1024+mant, exp-25)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+
+	"github.com/ndshm/ndshm/internal/reexec"
 )
 
 // A Pool runs ops over partitions of shared arrays: in worker processes
@@ -53,7 +55,7 @@ const (
 // New fails in a process that was started as a pool worker but did not
 // call WorkerMain: that would start workers recursively.
 func New(n int, opts ...Option) (*Pool, error) {
-	if os.Getenv(workerEnv) != "" {
+	if reexec.Role() == workerRole {
 		return nil, errors.New("pool: this process was started as a pool worker: call pool.WorkerMain first thing in main")
 	}
 	p := newPool(modeProcess, n, opts)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/reexec"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -175,18 +176,12 @@ func exitText(pr *proc) string {
 	return pr.status.Error()
 }
 
-// workerEnv marks a process started as a worker of a pool that runs its
-// own binary; WorkerMain looks for it.
-const workerEnv = "NDSHM_POOL_WORKER"
+// workerRole is the reexec role of a worker of a pool that runs its own
+// binary; WorkerMain looks for it.
+const workerRole = "pool-worker"
 
 // selfCommand starts this program again as a worker.
-func selfCommand() *exec.Cmd {
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{os.Args[0]}
-	cmd.Env = append(os.Environ(), workerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	return cmd
-}
+func selfCommand() *exec.Cmd { return reexec.Command(workerRole) }
 
 // quickRaceExit keeps a race-enabled worker from sleeping a second as it
 // exits (the race runtime's atexit_sleep_ms), which every Close would

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/reexec"
 	"github.com/ndshm/ndshm/internal/shmtest"
 	"github.com/ndshm/ndshm/pool"
 )
@@ -34,10 +35,7 @@ func pythonWorker(t *testing.T) func() *exec.Cmd {
 // goWorker starts this test binary as a Go worker, as a pool does
 // without Command: TestMain calls WorkerMain first.
 func goWorker() *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "NDSHM_POOL_WORKER=1")
-	cmd.Stderr = os.Stderr
-	return cmd
+	return reexec.Command("pool-worker")
 }
 
 // mixedWorkers alternates Python and Go workers, replacements included.

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/reexec"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -20,7 +21,7 @@ import (
 // In a worker, WorkerMain serves tasks until the parent goes, then exits
 // the process: status 0, or 1 after printing why to standard error.
 func WorkerMain() {
-	if os.Getenv(workerEnv) == "" {
+	if reexec.Role() != workerRole {
 		return
 	}
 	if err := Serve(); err != nil {
@@ -38,7 +39,7 @@ const workerFd = 3
 // (return nil) or breaks the protocol (an error). If the parent dies
 // while a task runs, Serve exits the process at once: nobody is left to
 // use the result. A program that dispatches on roles itself can call it
-// in place of WorkerMain.
+// in place of WorkerMain, in the role "pool-worker" of internal/reexec.
 func Serve() error {
 	if !sys.IsSeqpacket(workerFd) {
 		return errors.New("pool: fd 3 is not a SOCK_SEQPACKET socket: this process was not started by a pool")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -21,8 +22,10 @@ func TestBinary(t *testing.T) {
 		stderrHas   string
 		emptyStderr bool
 	}{
-		{args: nil, stdout: "usage: ndshm COMMAND", emptyStderr: true},
+		{args: nil, code: 2, stderr: "usage: ndshm COMMAND"},
 		{args: []string{"help", "create"}, stdout: "usage: ndshm create NAME", emptyStderr: true},
+		{args: []string{"help", "ring", "create"}, stdout: "usage: ndshm ring create NAME", emptyStderr: true},
+		{args: []string{"--version"}, stdout: "ndshm version (devel) commit ", emptyStderr: true},
 		{args: []string{"create", name, "--dtype", "i4", "--shape", "2,3", "--fill", "7"}, emptyStderr: true},
 		{args: []string{"stats", name}, stdout: "count 6  sum 42  min 7  max 7  mean 7\n", emptyStderr: true},
 		{args: []string{"create", name, "--dtype", "i4", "--shape", "1"}, code: 1, stderr: "ndshm: create " + name + ": file already exists\n"},
@@ -48,6 +51,32 @@ func TestBinary(t *testing.T) {
 			tc.emptyStderr && stderr.Len() > 0 {
 			t.Errorf("ndshm %q: exit %d, stdout %q, stderr %q; want exit %d, stdout %q..., stderr %q...",
 				tc.args, code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
+		}
+	}
+}
+
+// A binary built with VCS stamping (GOFLAGS may turn it off) names the
+// commit it was built at, as git does.
+func TestVersionCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("no git checkout: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "ndshm")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if out, _ := exec.Command("go", "version", "-m", bin).Output(); !strings.Contains(string(out), "vcs.revision") {
+		t.Skipf("go build recorded no commit in this checkout:\n%s", out)
+	}
+	for _, arg := range []string{"version", "--version"} {
+		out, err := exec.Command(bin, arg).Output()
+		want := "ndshm version (devel) commit " + strings.TrimSpace(string(head))
+		if err != nil || !strings.HasPrefix(string(out), want) {
+			t.Errorf("ndshm %s: %v, %q; want %q[-dirty]", arg, err, out, want)
 		}
 	}
 }

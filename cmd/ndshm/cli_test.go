@@ -6,13 +6,14 @@ import (
 	"errors"
 	"flag"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
 )
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"help"}, {"-h"}, {"--help"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
 		out := mustRun(t, args...)
 		if !strings.HasPrefix(out, "usage: ndshm COMMAND") {
 			t.Errorf("ndshm %v printed %q", args, out)
@@ -45,6 +46,57 @@ func TestCommandHelp(t *testing.T) {
 	}
 }
 
+// ndshm help CMD [SUB] prints what ndshm CMD [SUB] -h does, for every
+// command and subcommand in the table.
+func TestHelpNested(t *testing.T) {
+	for name, c := range commands {
+		paths := [][]string{{name}}
+		for sub := range c.subs {
+			paths = append(paths, []string{name, sub})
+		}
+		for _, path := range paths {
+			help, errOut, err := ndshmRun(t, append([]string{"help"}, path...)...)
+			flag, _, ferr := ndshmRun(t, append(slices.Clone(path), "-h")...)
+			if err != nil || ferr != nil || errOut != "" || help != flag || !strings.HasPrefix(help, "usage: ndshm "+strings.Join(path, " ")) {
+				t.Errorf("ndshm help %s: %v, %q; -h: %v, %q", strings.Join(path, " "), err, help, ferr, flag)
+			}
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		// A test binary records no module version nor commit.
+		if out := mustRun(t, args...); out != "ndshm version (devel) commit unknown\n" {
+			t.Errorf("ndshm %s printed %q", args[0], out)
+		}
+	}
+}
+
+func TestBuildVersion(t *testing.T) {
+	set := func(kv ...string) *debug.BuildInfo {
+		info := &debug.BuildInfo{Main: debug.Module{Version: kv[0]}}
+		for i := 1; i+1 < len(kv); i += 2 {
+			info.Settings = append(info.Settings, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return info
+	}
+	for _, tc := range []struct {
+		info            *debug.BuildInfo
+		version, commit string
+	}{
+		{nil, "(devel)", "unknown"},
+		{set(""), "(devel)", "unknown"},
+		{set("(devel)", "vcs.revision", "abc123", "vcs.modified", "false"), "(devel)", "abc123"},
+		{set("v1.2.3", "vcs.revision", "abc123", "vcs.modified", "true"), "v1.2.3", "abc123-dirty"},
+		{set("v1.2.3", "vcs.modified", "true"), "v1.2.3", "unknown"},
+	} {
+		if v, c := buildVersion(tc.info); v != tc.version || c != tc.commit {
+			t.Errorf("buildVersion(%v) = %q, %q; want %q, %q", tc.info, v, c, tc.version, tc.commit)
+		}
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	name := newName(t)
 	dims33 := strings.Repeat("1,", 32) + "1"
@@ -54,7 +106,11 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"bogus"}, `unknown command "bogus"`},
 		{[]string{"help", "bogus"}, `unknown command "bogus"`},
-		{[]string{"help", "ls", "rm"}, "at most one"},
+		{[]string{"help", "ls", "rm"}, "help: ls has no subcommands"},
+		{[]string{"help", "ring", "bogus"}, `ring: unknown command "bogus"`},
+		{[]string{"ring"}, "ring: missing COMMAND"},
+		{[]string{"ring", "bogus"}, `ring: unknown command "bogus"`},
+		{[]string{"version", "x"}, `unexpected argument "x"`},
 		{[]string{"create"}, "create: missing NAME"},
 		{[]string{"create", name}, "--dtype and --shape are required"},
 		{[]string{"create", name, "--dtype", "f8"}, "--dtype and --shape are required"},
@@ -103,6 +159,7 @@ func TestReport(t *testing.T) {
 		{context.Canceled, 1, "ndshm: interrupted\n"},
 		{&usageError{err: errors.New("bad")}, 2, "ndshm: bad\n"},
 		{&usageError{err: errors.New("bad"), usage: usage}, 2, "ndshm: bad\n\nusage: ndshm COMMAND"},
+		{&usageError{usage: usage}, 2, "usage: ndshm COMMAND"},
 	} {
 		var w bytes.Buffer
 		if code := report(tc.err, &w); code != tc.code || !strings.HasPrefix(w.String(), tc.want) || tc.want == "" && w.Len() > 0 {

@@ -32,7 +32,7 @@ func runCompletion(ctx context.Context, e *env, args []string) error {
 	if err := f.want(pos, "SHELL"); err != nil {
 		return err
 	}
-	tree := commandTree(ctx)
+	tree := commandTree(ctx, e.commands)
 	switch pos[0] {
 	case "bash":
 		writeBash(e.stdout, tree)
@@ -55,34 +55,18 @@ type cmdDoc struct {
 // A flagDoc is one flag of a command.
 type flagDoc struct{ name, usage string }
 
-// subcommands is the table of the subcommands of the command name, nil
-// for a command that has none.
-func subcommands(name string) map[string]command {
-	if name == "ring" {
-		return ringCmds
-	}
-	return nil
-}
-
-// table is commands, set by init: commands lists completion, whose
-// script lists commands, and Go refuses that cycle in an initializer.
-var table map[string]command
-
-func init() { table = commands }
-
-// commandTree describes every command, sorted, then help, whose
+// commandTree describes every command of cmds, sorted, then help, whose
 // "subcommands" are the commands it explains.
-func commandTree(ctx context.Context) []cmdDoc {
+func commandTree(ctx context.Context, cmds map[string]*command) []cmdDoc {
 	var tree []cmdDoc
-	for _, name := range slices.Sorted(maps.Keys(table)) {
-		c := table[name]
+	for _, name := range slices.Sorted(maps.Keys(cmds)) {
+		c := cmds[name]
 		d := cmdDoc{name: name, summary: c.summary}
-		subs := subcommands(name)
-		for _, sub := range slices.Sorted(maps.Keys(subs)) {
-			d.subs = append(d.subs, cmdDoc{name: sub, summary: subs[sub].summary,
-				flags: flagsOf(ctx, c.run, sub)})
+		for _, sub := range slices.Sorted(maps.Keys(c.subs)) {
+			d.subs = append(d.subs, cmdDoc{name: sub, summary: c.subs[sub].summary,
+				flags: flagsOf(ctx, c.subs[sub].run)})
 		}
-		if subs == nil {
+		if c.subs == nil {
 			d.flags = flagsOf(ctx, c.run)
 		}
 		if name == "completion" { // its argument is one of a few words
@@ -105,11 +89,10 @@ type flagCollector struct{ flags *cmdFlags }
 
 func (*flagCollector) Write(p []byte) (int, error) { return len(p), nil }
 
-// flagsOf runs the command run with args path... -h and returns the
-// flags it defines.
-func flagsOf(ctx context.Context, run func(context.Context, *env, []string) error, path ...string) []flagDoc {
+// flagsOf runs the command run with -h and returns the flags it defines.
+func flagsOf(ctx context.Context, run func(context.Context, *env, []string) error) []flagDoc {
 	c := new(flagCollector)
-	run(ctx, &env{stdin: strings.NewReader(""), stdout: c, stderr: io.Discard}, append(path, "-h"))
+	run(ctx, &env{stdin: strings.NewReader(""), stdout: c, stderr: io.Discard}, []string{"-h"})
 	if c.flags == nil {
 		return nil
 	}

@@ -14,7 +14,7 @@ import (
 func TestCompletionScripts(t *testing.T) {
 	for _, shell := range []string{"bash", "zsh"} {
 		out := mustRun(t, "completion", shell)
-		for _, d := range commandTree(context.Background()) {
+		for _, d := range commandTree(context.Background(), commands) {
 			if !strings.Contains(out, d.name) {
 				t.Errorf("%s script does not mention %s", shell, d.name)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/elem"
 )
 
 const createAbout = `
@@ -42,7 +43,7 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	var item []byte
 	if f.isSet("fill") {
 		// Parsed before the block exists, so a bad value leaves nothing.
-		if item, err = encodeScalar(sf.dtype.d, *fillWith); err != nil {
+		if item, err = elem.Parse(sf.dtype.d, *fillWith); err != nil {
 			return f.usageErr("%v", err)
 		}
 	}
@@ -50,7 +51,7 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	// Filled before it is named: nobody sees a half-filled block.
 	// So is its mode set: nobody opens it while the umask's bits are off.
 	init := func(b *ndshm.Block) error {
-		if err := guard(func() error { return fill(ctx, b.Bytes(), item) }); err != nil {
+		if err := guard(func() error { return elem.Fill(ctx, b.Bytes(), item) }); err != nil {
 			return err
 		}
 		return mode.apply(b)

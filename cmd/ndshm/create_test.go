@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/elem"
 )
 
 func TestCreate(t *testing.T) {
@@ -106,8 +107,8 @@ func TestEncodeScalarErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if item, err := encodeScalar(dt, tc[1]); err == nil {
-			t.Errorf("encodeScalar(%s, %q) = %x, want an error", dt, tc[1], item)
+		if item, err := elem.Parse(dt, tc[1]); err == nil {
+			t.Errorf("elem.Parse(%s, %q) = %x, want an error", dt, tc[1], item)
 		}
 	}
 }

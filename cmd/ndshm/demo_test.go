@@ -1,54 +1,79 @@
 package main
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/ndshm/ndshm/internal/demo"
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
 // The README's main job must run, check its own results (the demo fails
-// on any wrong element or sum) and leave nothing behind, which TestMain
-// checks: the demo's block carries this process's pid.
+// on any wrong element or sum), report them, and leave nothing behind,
+// which TestMain checks: the demo's blocks carry this process's pid.
 func TestDemo(t *testing.T) {
-	shmtest.Python(t) // in CI the NumPy stage must run, not be skipped
-	out := mustRun(t, "demo")
-	for _, want := range []string{"attached by name", "sum", "matches", "unix socket", "faster",
-		"Go process attached", "Python process", "SIGKILL", "removed the orphan", "unlinked the block",
-		"process   × 2", "(checked)"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out)
-		}
-	}
-}
+	shmtest.Python(t) // in CI the NumPy stages must run, not be skipped
+	r := decodeJSON[demo.Results](t, mustRun(t, "demo", "--json"))
 
-func TestBenchHandoff(t *testing.T) {
-	out := mustRun(t, "bench", "handoff", "--json", "--sizes", "1KiB,1MiB")
-	var got struct {
-		Bench   string
-		Results []struct {
-			Method string
-			Size   int     `json:"size_bytes"`
-			P50    float64 `json:"p50_us"`
-			P99    float64 `json:"p99_us"`
+	// The job: n elements 0…n-1, the first half mapped x ↦ 2x+1 by the
+	// worker, whose sum of that half is (n/2)²; NumPy sums the whole.
+	n := float64(r.Job.Count)
+	half := n / 2
+	job := r.Job
+	if r.Job.Count != 32<<20 || job.Fill <= 0 || job.Attach <= 0 || len(job.Channels) != 2 {
+		t.Fatalf("job: %+v", job)
+	}
+	for _, c := range job.Channels {
+		if c.Sum != half*half || c.Took <= 0 || c.Moved <= 0 {
+			t.Errorf("job channel %+v: want sum %v and positive time and bytes", c, half*half)
 		}
 	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatalf("%v in %s", err, out)
+	shared, copied := job.Channels[0], job.Channels[1]
+	if !strings.HasPrefix(shared.Method, "ndshm") || copied.Moved != 8*r.Job.Count*3/2 || shared.Moved >= 100 {
+		t.Errorf("channels moved %d B (%s) and %d B (%s); want under 100 B through ndshm, 1.5 arrays copied",
+			shared.Moved, shared.Method, copied.Moved, copied.Method)
 	}
-	if got.Bench != "handoff" || len(got.Results) != 4 {
-		t.Fatalf("got %+v", got)
+	if want := float64(copied.Took) / float64(shared.Took); job.Speedup != want || !(job.Speedup > 0) {
+		t.Errorf("speedup %v, want the ratio of the times, %v", job.Speedup, want)
 	}
-	for i, r := range got.Results {
-		want := []string{"ndshm", "unix-socket-copy"}[i%2]
-		if r.Method != want || r.Size != []int{1 << 10, 1 << 20}[i/2] || r.P50 <= 0 || r.P99 < r.P50 {
-			t.Errorf("result %d: %+v", i, r)
+	if want := half*half + (n*(n-1)-half*(half-1))/2; job.NumPy == "" || job.NumPySum != want {
+		t.Errorf("numpy %q summed %v, want %v", job.NumPy, job.NumPySum, want)
+	}
+
+	// Map/reduce: Σ(2i+1) over i < n is n² in every kind of pool.
+	pools := []string{"serial 1", "goroutine 2", "process 2"}
+	if len(r.Pools) != len(pools) {
+		t.Fatalf("pools: %+v", r.Pools)
+	}
+	for i, p := range r.Pools {
+		if got := p.Mode + " " + string(rune('0'+p.Workers)); got != pools[i] || p.Sum != n*n || p.Took <= 0 {
+			t.Errorf("pool %d: %+v, want %s with sum %v", i, p, pools[i], n*n)
 		}
 	}
-	for _, args := range [][]string{{"bench"}, {"bench", "bogus"}, {"bench", "handoff", "--sizes", "1XB"}} {
-		if _, _, err := ndshmRun(t, args...); err == nil {
-			t.Errorf("ndshm %v succeeded", args)
+
+	// The stream: every consumer of each channel got every frame sent.
+	if len(r.Stream) != 2 {
+		t.Fatalf("stream: %+v", r.Stream)
+	}
+	for _, s := range r.Stream {
+		if s.Sent < 1 || s.Took <= 0 || s.CPU <= 0 || len(s.Consumers) != 2 {
+			t.Errorf("stream %s: %+v", s.Channel, s)
 		}
+		for _, c := range s.Consumers {
+			if c.Frames != s.Sent || c.Lost+uint64(c.Torn+c.Dup) != 0 || !(c.P50 > 0) || c.P99 < c.P50 || c.CPU <= 0 {
+				t.Errorf("stream %s, %s: %+v, sent %d", s.Channel, c.Who, c.Report, s.Sent)
+			}
+		}
+	}
+
+	// The data server: 0…m-1 loaded, summed by Go and NumPy, the orphan
+	// collected, the block unlinked at the end.
+	l := r.Lifecycle
+	m := float64(l.Size / 8)
+	if want := m * (m - 1) / 2; l.Size != 64<<20 || l.GoSum != want || l.NumPySum != want || l.NumPy == "" {
+		t.Errorf("lifecycle sums: %+v, want %v", l, want)
+	}
+	if l.OrphanRemoved <= 0 || !l.Unlinked || exists(l.Name) {
+		t.Errorf("lifecycle: %+v", l)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -62,20 +63,13 @@ func creatorAlive(info ndshm.Info) bool {
 }
 
 // humanBytes writes a byte count in binary units: 96 B, 1.5 KiB, 256 MiB.
-func humanBytes(n int64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, unit := float64(n)/1024, 0
-	for v >= 1024 && unit < 4 {
-		v, unit = v/1024, unit+1
-	}
-	s := fmt.Sprintf("%.1f", v)
-	if len(s) > 2 && s[len(s)-2:] == ".0" {
-		s = s[:len(s)-2] // whole units print whole: 256 MiB
-	}
-	return s + " " + [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[unit]
-}
+func humanBytes(n int64) string { return human.Bytes(n) }
+
+// parseSize reads a byte count: 64KiB, 1MiB, 1024.
+func parseSize(s string) (int, error) { return human.ParseBytes(s) }
+
+// round rounds a duration to the digits that matter, for reports.
+func round(t time.Duration) time.Duration { return human.Duration(t) }
 
 // humanAge writes a duration as ls shows ages: 42s, 5m, 3h, 12d.
 func humanAge(d time.Duration) string {

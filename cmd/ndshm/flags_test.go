@@ -10,7 +10,7 @@ import (
 // default in the help.
 func TestHelpShowsDefaults(t *testing.T) {
 	n := 0
-	for _, d := range commandTree(context.Background()) {
+	for _, d := range commandTree(context.Background(), commands) {
 		paths := [][]string{{d.name}}
 		if d.name == "help" {
 			continue

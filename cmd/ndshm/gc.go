@@ -132,7 +132,3 @@ func pidList(pids []int) string {
 	}
 	return strings.Join(s, ",")
 }
-
-func init() {
-	commands["gc"] = command{runGC, "remove orphans: owned blocks whose creator died"}
-}

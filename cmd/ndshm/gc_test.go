@@ -15,20 +15,18 @@ import (
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
-func init() {
-	// gc-creator makes the owned block args[0], says so, and waits to be
-	// killed: SIGKILL leaves an orphan.
-	testRoles["gc-creator"] = func(args []string) int {
-		b, err := ndshm.Create(args[0], ndshm.Spec{DType: ndshm.Uint8, Shape: []int{8192}})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer b.Close()
-		fmt.Println("ready")
-		time.Sleep(time.Minute)
-		return 0
+// gcCreator, the role "gc-creator", makes the owned block args[0], says
+// so, and waits to be killed: SIGKILL leaves an orphan.
+func gcCreator(args []string) int {
+	b, err := ndshm.Create(args[0], ndshm.Spec{DType: ndshm.Uint8, Shape: []int{8192}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
+	defer b.Close()
+	fmt.Println("ready")
+	time.Sleep(time.Minute)
+	return 0
 }
 
 // gcOrphan makes an orphan the hard way, a creator killed with SIGKILL,

@@ -13,12 +13,11 @@ import (
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
-// testRoles are what a re-executed test binary can be asked to do.
+// testRoles are what a re-executed test binary can be asked to do, on
+// top of the command's own roles (main.go), which include "ndshm", the
+// command line in a process of its own.
 var testRoles = map[string]func(args []string) int{
-	// ndshm runs the command line args, as the installed command would.
-	"ndshm": func(args []string) int {
-		return report(run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr), os.Stderr)
-	},
+	"gc-creator": gcCreator,
 	// create makes the block args[0], persistent if args[1] is "persistent",
 	// and exits without closing it: a creator that died.
 	"create": func(args []string) int {
@@ -35,10 +34,10 @@ var testRoles = map[string]func(args []string) int{
 }
 
 func TestMain(m *testing.M) {
-	// The demo's and bench's helpers re-execute /proc/self/exe in a role;
-	// under test that is this binary, so it must play them too.
-	if ran, code := runRole(); ran {
-		os.Exit(code)
+	// The command's helpers re-execute /proc/self/exe in a role; under
+	// test that is this binary, so it must play them too.
+	for name, f := range roles {
+		testRoles[name] = f
 	}
 	shmtest.Main(m, testRoles)
 }

@@ -30,10 +30,6 @@ be partly transformed. Prints nothing, or with --json what was done:
 A raw block (no ndshm header, such as Python's SharedMemory makes) is
 read as --dtype, --shape and --order describe it; workers are told so.`
 
-func init() {
-	commands["map"] = command{runMap, "transform a block's array in place, in parallel worker processes"}
-}
-
 // runMap is `ndshm map`.
 func runMap(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D] [--json] [--dtype D --shape S [--order C|F]]", mapAbout)

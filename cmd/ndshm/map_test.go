@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -119,38 +118,6 @@ func TestMapUsageErrors(t *testing.T) {
 		if out := mustRun(t, cmd, "-h"); !strings.HasPrefix(out, "usage: ndshm "+cmd) {
 			t.Errorf("%s -h: %q", cmd, out)
 		}
-	}
-}
-
-func TestBenchMap(t *testing.T) {
-	out := mustRun(t, "bench", "map", "--json", "--size", "1MiB", "--runs", "1")
-	var got struct {
-		Bench   string
-		Results []mapResult
-		TaskUs  *float64        `json:"task_overhead_us"`
-		LockUs  json.RawMessage `json:"lock_us"`
-	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatalf("%v in %s", err, out)
-	}
-	if got.Bench != "map" || len(got.Results) != 10 || got.TaskUs == nil || *got.TaskUs <= 0 || string(got.LockUs) == "null" {
-		t.Fatalf("got %s", out)
-	}
-	pools := []string{"serial 1", "goroutine 1", "goroutine 2", "process 1", "process 2"}
-	for i, r := range got.Results {
-		pool := r.Mode + " " + string(rune('0'+r.Workers))
-		if pool != pools[i/2] || r.Op != []string{"sqrt", "affine=2,1"}[i%2] || r.Bytes != 1<<20 || r.P50 <= 0 {
-			t.Errorf("result %d: %+v", i, r)
-		}
-	}
-	text := mustRun(t, "bench", "map", "--size", "64KiB", "--runs", "1")
-	for _, want := range []string{"2 workers vs 1", "processes vs goroutines", "task round trip"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("bench map lacks %q:\n%s", want, text)
-		}
-	}
-	if _, _, err := ndshmRun(t, "bench", "map", "--size", "4"); !isUsage(err) {
-		t.Errorf("bench map --size 4: %v", err)
 	}
 }
 

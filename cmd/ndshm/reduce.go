@@ -29,10 +29,6 @@ infinities as null.
 A raw block (no ndshm header, such as Python's SharedMemory makes) is
 read as --dtype, --shape and --order describe it.`
 
-func init() {
-	commands["reduce"] = command{runReduce, "sum, min, max, mean, count or histogram of a block, in parallel worker processes"}
-}
-
 // runReduce is `ndshm reduce`.
 func runReduce(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "reduce", "reduce NAME --op sum|min|max|mean|count|histogram=BINS,LO,HI [--workers N] [--json] [--dtype D --shape S [--order C|F]]", reduceAbout)

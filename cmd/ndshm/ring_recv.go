@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/stream"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -36,16 +37,7 @@ duplicated frames. --json prints {"frames","lost","dup",
 "torn","fps","p50_us","p99_us","missed"}.`
 
 // recvReport is what ring recv prints.
-type recvReport struct {
-	Frames int     `json:"frames"`
-	Lost   uint64  `json:"lost"`
-	Dup    int     `json:"dup"`
-	Torn   int     `json:"torn"`
-	FPS    float64 `json:"fps"`
-	P50    float64 `json:"p50_us"`
-	P99    float64 `json:"p99_us"`
-	Missed uint64  `json:"missed"`
-}
+type recvReport = stream.Report
 
 // runRingRecv is `ndshm ring recv`.
 func runRingRecv(ctx context.Context, e *env, args []string) error {
@@ -70,9 +62,9 @@ func runRingRecv(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	c := &receiver{name: r.Name(), mode: r.Mode(), timeout: *timeout}
+	c := &receiver{Receiver: stream.Receiver{Mode: r.Mode()}, name: r.Name(), timeout: *timeout}
 	if *verify {
-		if c.p, err = newPattern(r.Block().DType()); err != nil {
+		if c.p, err = stream.NewPattern(r.Block().DType()); err != nil {
 			return fmt.Errorf("ring recv %s: %w", r.Name(), err)
 		}
 	}
@@ -86,7 +78,7 @@ func runRingRecv(ctx context.Context, e *env, args []string) error {
 	if *frames == 0 && errors.Is(err, context.Canceled) {
 		err = nil // without --frames, an interrupt is how receiving ends
 	}
-	rep := c.report(rd.Missed())
+	rep := c.Report(rd.Missed())
 	if perr := printRecv(e.stdout, rep, r.FrameBytes(), *asJSON); err == nil {
 		err = perr
 	}
@@ -101,22 +93,15 @@ func runRingRecv(ctx context.Context, e *env, args []string) error {
 
 // receiver counts what one reader receives.
 type receiver struct {
+	stream.Receiver
 	name    string
-	mode    ring.Mode
-	p       *pattern // nil without --verify
+	p       *stream.Pattern // nil without --verify
 	timeout time.Duration
-
-	n           int
-	last        uint64 // seq of the last frame
-	gaps        uint64
-	dup, torn   int
-	first, prev time.Time // when the first and the last frame came
-	lat         latencySample
 }
 
 // receive takes frames until k have come (k > 0) or the stream ends.
 func (c *receiver) receive(ctx context.Context, rd *ring.Reader, k int) error {
-	for k == 0 || c.n < k {
+	for k == 0 || c.Frames() < k {
 		fctx, cancel := waitCtx(ctx, c.timeout)
 		f, err := rd.Next(fctx)
 		cancel()
@@ -127,46 +112,20 @@ func (c *receiver) receive(ctx context.Context, rd *ring.Reader, k int) error {
 			if rd.Stream() == 0 {
 				return fmt.Errorf("ring recv %s: waited --timeout %v for a writer to start a stream: %w", c.name, c.timeout, err)
 			}
-			return fmt.Errorf("ring recv %s: waited --timeout %v for frame %d of stream %d: %w", c.name, c.timeout, c.n, rd.Stream(), err)
+			return fmt.Errorf("ring recv %s: waited --timeout %v for frame %d of stream %d: %w", c.name, c.timeout, c.Frames(), rd.Stream(), err)
 		}
 		if err != nil {
 			return err
 		}
 		now := time.Now()
-		c.lat.add(now.Sub(f.Time))
-		torn := c.p != nil && !c.p.check(f.Bytes(), f.Tag)
+		c.AddLatency(now.Sub(f.Time))
+		torn := c.p != nil && !c.p.Check(f.Bytes(), f.Tag)
 		if errors.Is(rd.Release(), ring.ErrTorn) {
 			torn = true // overwritten while we looked at it
 		}
-		c.count(f.Seq, torn, now)
+		c.Count(f.Seq, torn, now)
 	}
 	return nil
-}
-
-// count records frame seq, received at now.
-func (c *receiver) count(seq uint64, torn bool, now time.Time) {
-	switch {
-	case c.n == 0:
-		c.first = now
-	case seq <= c.last:
-		c.dup++
-	case seq > c.last+1 && c.mode == ring.Broadcast:
-		c.gaps += seq - c.last - 1
-	}
-	if torn {
-		c.torn++
-	}
-	c.n, c.prev = c.n+1, now
-	c.last = max(c.last, seq)
-}
-
-func (c *receiver) report(missed uint64) recvReport {
-	rep := recvReport{Frames: c.n, Lost: max(c.gaps, missed), Dup: c.dup, Torn: c.torn, Missed: missed}
-	if c.n > 1 {
-		rep.FPS = float64(c.n-1) / c.prev.Sub(c.first).Seconds()
-	}
-	rep.P50, rep.P99 = c.lat.quantile(0.5), c.lat.quantile(0.99)
-	return rep
 }
 
 func printRecv(w io.Writer, rep recvReport, frameBytes int, asJSON bool) error {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/stream"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -82,14 +83,14 @@ type sender struct {
 	rate            float64
 	timeout         time.Duration
 	w               *ring.Writer
-	p               *pattern
+	p               *stream.Pattern
 }
 
 // run becomes r's writer, waits for the readers, sends, and closes the
 // stream.
 func (s *sender) run(ctx context.Context, r *ring.Ring) (sendReport, error) {
 	var err error
-	if s.p, err = newPattern(r.Block().DType()); err != nil {
+	if s.p, err = stream.NewPattern(r.Block().DType()); err != nil {
 		return sendReport{}, fmt.Errorf("ring send %s: %w", r.Name(), err)
 	}
 	if s.w, err = r.Writer(); err != nil {
@@ -147,7 +148,7 @@ func (s *sender) send(ctx context.Context, k int) (int, error) {
 		if err != nil {
 			return i, err
 		}
-		s.p.fill(f.Bytes(), uint64(i))
+		s.p.Fill(f.Bytes(), uint64(i))
 		if err := s.w.Publish(uint64(i)); err != nil {
 			return i, err
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -12,15 +11,9 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/shmtest"
+	"github.com/ndshm/ndshm/internal/stream"
 	"github.com/ndshm/ndshm/ring"
 )
-
-func init() {
-	// ring-cli is ndshm in a process of its own, exiting as ndshm does.
-	testRoles["ring-cli"] = func(args []string) int {
-		return report(run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr), os.Stderr)
-	}
-}
 
 // A cliProc is an ndshm command line running in a process of its own.
 type cliProc struct {
@@ -30,7 +23,7 @@ type cliProc struct {
 
 func startCLI(t *testing.T, args ...string) *cliProc {
 	t.Helper()
-	p := &cliProc{cmd: shmtest.Command("ring-cli", args...)}
+	p := &cliProc{cmd: shmtest.Command("ndshm", args...)}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errOut
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -149,13 +142,13 @@ func TestRingRecvVerifyFails(t *testing.T) {
 	if err := r.WaitReaders(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	pat, _ := newPattern(ndshm.Uint8)
+	pat, _ := stream.NewPattern(ndshm.Uint8)
 	for i, content := range []uint64{0, 1, 7, 3} { // frame 2 holds frame 7's pattern
 		f, err := w.Loan(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pat.fill(f.Bytes(), content)
+		pat.Fill(f.Bytes(), content)
 		w.Publish(uint64(i))
 	}
 	w.Close()

@@ -109,8 +109,11 @@ func TestRingUsageErrors(t *testing.T) {
 	var w bytes.Buffer
 	_, _, err := ndshmRun(t, "ring", "send")
 	if report(err, &w); !strings.Contains(w.String(), "usage: ndshm ring send NAME") ||
-		!strings.Contains(w.String(), "Run 'ndshm ring send -h'") {
+		!strings.Contains(w.String(), "Run 'ndshm help ring send'") {
 		t.Errorf("ring send's usage error printed:\n%s", w.String())
+	}
+	if out := mustRun(t, "help", "ring", "send"); !strings.HasPrefix(out, "usage: ndshm ring send NAME") {
+		t.Errorf("ndshm help ring send printed %q", out)
 	}
 }
 

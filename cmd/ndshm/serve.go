@@ -46,10 +46,6 @@ per 10s, then a count of the rest), and shows a progress bar
 while loading when stderr is a terminal. With --json each log line is a
 JSON object instead: {"time" (RFC 3339),"msg"}.`
 
-func init() {
-	commands["serve"] = command{runServe, "serve blocks to other processes over a unix socket"}
-}
-
 // A load is one --load NAME=FILE.npy.
 type load struct{ name, file string }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/elem"
 )
 
 // statsOut is stats --json's object as a test reads it: null is nil.
@@ -79,7 +80,7 @@ func TestStats(t *testing.T) {
 		filled(ndshm.Uint16, shape, func(i int) uint16 { return uint16(i * 997) }, num),
 		filled(ndshm.Uint32, shape, func(i int) uint32 { return uint32(i) * 55555555 }, num),
 		filled(ndshm.Uint64, shape, func(i int) uint64 { return uint64(i) * 1e17 }, num),
-		filled(ndshm.Float16, shape, func(i int) uint16 { return halfFromFloat(float64(i)/3 - 10) }, halfToFloat),
+		filled(ndshm.Float16, shape, func(i int) uint16 { return elem.HalfFromFloat(float64(i)/3 - 10) }, elem.HalfToFloat),
 		filled(ndshm.Float32, shape, func(i int) float32 { return float32(math.Sin(float64(i))) }, num),
 		filled(ndshm.Float64, shape, func(i int) float64 { return math.Exp(float64(i)/10) - 50 }, num),
 		filled(ndshm.Float64, []int{}, func(int) float64 { return -2.5 }, num),
@@ -273,7 +274,7 @@ func TestStatsOneKernel(t *testing.T) {
 	}
 	shape, nan, inf := []int{9, 7}, math.NaN(), math.Inf(1)
 	half := func(f func(i int) float64) func(int) uint16 {
-		return func(i int) uint16 { return halfFromFloat(f(i)) }
+		return func(i int) uint16 { return elem.HalfFromFloat(f(i)) }
 	}
 	for _, tc := range []struct {
 		dt    ndshm.DType

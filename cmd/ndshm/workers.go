@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"runtime"
 
 	"github.com/ndshm/ndshm"
@@ -19,11 +18,8 @@ func blockPool(e *env, cmd string, asked int, b *ndshm.Block, opts ...pool.Optio
 	return workerPool(n, opts...)
 }
 
-// workerPool starts n workers: this binary in the pool-worker role.
-func workerPool(n int, opts ...pool.Option) (*pool.Pool, error) {
-	cmd := func() *exec.Cmd { return helper("pool-worker") }
-	return pool.New(n, append(opts, pool.Command(cmd))...)
-}
+// workerPool starts n workers: this binary in the role "pool-worker".
+func workerPool(n int, opts ...pool.Option) (*pool.Pool, error) { return pool.New(n, opts...) }
 
 // maxWorkersPerCPU bounds --workers: more processes than this per CPU
 // only cost their start-up (each is a new process that maps the block)

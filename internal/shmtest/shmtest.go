@@ -14,26 +14,19 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ndshm/ndshm/internal/reexec"
 )
 
-const roleEnv = "NDSHM_TEST_ROLE"
-
-// Main runs the tests, or, in a re-executed child, the role it was
-// started for (its exit status is the child's). It fails the run if a
-// test left anything new in /dev/shm or a child process behind.
+// Main runs the tests, or, in a child that Command started, the role it
+// was started for (its exit status is the child's). It fails the run if
+// a test left anything new in /dev/shm or a child process behind.
 func Main(m *testing.M, roles map[string]func(args []string) int) {
-	if role := os.Getenv(roleEnv); role != "" {
-		f, ok := roles[role]
-		if !ok {
-			fmt.Fprintf(os.Stderr, "shmtest: unknown role %q\n", role)
-			os.Exit(2)
-		}
-		args := os.Args[1:]
-		for len(args) > 0 && strings.HasPrefix(args[0], "-test.") {
-			args = args[1:]
-		}
-		os.Exit(f(args))
+	table := make(map[string]reexec.Func, len(roles))
+	for name, f := range roles {
+		table[name] = f
 	}
+	reexec.Main(table)
 	before := shmNames()
 	code := m.Run()
 	if left := ours(newNames(before, shmNames())); len(left) > 0 {
@@ -47,16 +40,14 @@ func Main(m *testing.M, roles map[string]func(args []string) int) {
 	os.Exit(code)
 }
 
-// Command returns a command that re-executes this test binary in role,
-// with args after the flags. Its standard error is the test's.
+// Command returns a command that re-executes this test binary in role
+// (reexec.Command), with args. Its standard error is the test's.
 func Command(role string, args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
-	cmd.Env = append(os.Environ(), roleEnv+"="+role)
+	cmd := reexec.Command(role, args...)
 	if os.Getenv("GORACE") == "" {
 		// A race-enabled child otherwise sleeps a second at exit.
 		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
 	}
-	cmd.Stderr = os.Stderr
 	return cmd
 }
 

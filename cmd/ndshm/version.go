@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+)
+
+const versionAbout = `
+Prints the version of the Go module ndshm was built from, "(devel)" for a
+build from a checkout, and the VCS commit it was built at ("unknown" if the
+build did not record one), with "-dirty" if the tree had changes.
+ndshm --version does the same.`
+
+// runVersion is `ndshm version`.
+func runVersion(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "version", "version", versionAbout)
+	pos, err := f.parse(args)
+	if err == nil {
+		err = f.want(pos)
+	}
+	if err != nil {
+		return err
+	}
+	info, _ := debug.ReadBuildInfo()
+	v, commit := buildVersion(info)
+	_, err = fmt.Fprintf(e.stdout, "ndshm version %s commit %s\n", v, commit)
+	return err
+}
+
+// buildVersion returns the module version and commit that info, the
+// binary's build information or nil, records.
+func buildVersion(info *debug.BuildInfo) (version, commit string) {
+	version, commit = "(devel)", "unknown"
+	if info == nil {
+		return version, commit
+	}
+	if v := info.Main.Version; v != "" {
+		version = v
+	}
+	dirty := ""
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision" && s.Value != "":
+			commit = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if commit != "unknown" {
+		commit += dirty
+	}
+	return version, commit
+}

@@ -1,0 +1,121 @@
+// Package bench measures ndshm against copying channels, for ndshm
+// bench: handing blocks to another process, mapping arrays in pools of
+// goroutines and processes, and streaming frames through rings. Its
+// helper processes are this program re-executed (internal/reexec) in the
+// roles "handoff-peer", "ring-bench-reader" and "pool-worker", which the
+// program must play.
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ndshm/ndshm/internal/handoff"
+	"github.com/ndshm/ndshm/internal/human"
+)
+
+// Synopsis is ndshm bench's usage line.
+const Synopsis = "bench handoff [--json] [--sizes 1KiB,1MiB,...] | bench map [--json] [--size 400MiB] [--runs N]" +
+	" | bench ring [--json] [--sizes 64,1MiB,...] [--readers 1,2] [--duration D]"
+
+// About describes the benchmarks, for ndshm help bench.
+const About = `
+Measures ndshm against copying. Benchmarks:
+
+  handoff   hand a block of each size (1 KiB to 1 GiB) to another process,
+            which attaches and touches one byte, vs. sending the same bytes
+            through a unix socket; median and p99 round trip per size.
+
+  map       in-place sqrt, then affine=2,1, over a float64 array (--size,
+            default 400 MiB) with no parallelism, 1 and 2 goroutines, and
+            1 and 2 worker processes; p50 of --runs runs each; and one
+            task's round trip to a worker process (the empty op, no data).
+
+  ring      stream frames (--sizes, default 64 B, 64 KiB, 1 MiB, 100 MiB)
+            to 1 and 2 reader processes (--readers) through a ring, with
+            readers that sleep or spin (--spin), vs copying each frame
+            through a unix socket to each reader: frames/s at full speed
+            and CPU seconds per 1,000 frames (--duration each), publish to
+            reader-awake latency p50/p99, and for frames of --paced-from
+            and more the transport's share of a core at 30 fps. About 35 s.
+
+--json prints {"bench":"handoff","results":[{"method":"ndshm"|"unix-socket-copy",
+"size_bytes":N,"p50_us":x,"p99_us":y,"runs":n}]}, or for map
+{"bench":"map","results":[{"mode":"serial"|"goroutine"|"process","workers":N,
+"op":"sqrt","bytes":B,"p50_ms":x}],"task_overhead_us":y,"lock_us":null}, or for ring
+{"bench":"ring","results":[{"method":"ndshm-ring"|"ndshm-ring-spin"|"unix-socket-copy",
+"frame_bytes":N,"readers":R,"fps":f,"p50_us":x,"p99_us":y,"cpu_s_per_1k":c,...}],
+"targets":[{"target":"...","value":v,"unit":"...","met":true|false|null}]}.`
+
+// Options are ndshm bench's flags.
+type Options struct {
+	json                 bool
+	sizes, size, readers string
+	pacedFrom            string
+	runs                 int
+	duration, spin       time.Duration
+}
+
+// Flags defines the options' flags in fs, with their defaults.
+func (o *Options) Flags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.json, "json", false, "print JSON")
+	fs.StringVar(&o.sizes, "sizes", "", "comma-separated sizes (default 1KiB to 1GiB; ring: 64,64KiB,1MiB,100MiB)")
+	fs.StringVar(&o.size, "size", "400MiB", "map: the array's size `S` (default 400MiB)")
+	fs.IntVar(&o.runs, "runs", 5, "map: `N` runs of each op in each pool (default 5)")
+	fs.StringVar(&o.readers, "readers", "1,2", "ring: `N,M` reader processes (default 1,2)")
+	fs.DurationVar(&o.duration, "duration", 400*time.Millisecond, "ring: send frames for `D` in each run (default 400ms)")
+	fs.DurationVar(&o.spin, "spin", 50*time.Microsecond, "ring: ndshm-ring-spin readers poll for `D` before sleeping (default 50µs)")
+	fs.StringVar(&o.pacedFrom, "paced-from", "16MiB", "ring: frames of `S` and more also go at 30 fps (default 16MiB)")
+}
+
+// A Run runs a benchmark and writes its report to w.
+type Run func(ctx context.Context, w io.Writer) error
+
+// New returns the benchmark name with the options. Its error is the
+// user's: an unknown benchmark or a bad option.
+func New(name string, o *Options) (Run, error) {
+	switch name {
+	case "map":
+		n, err := human.ParseBytes(o.size)
+		if err != nil || n < 8 || o.runs < 1 {
+			return nil, fmt.Errorf("--size must be at least 8 bytes and --runs at least 1")
+		}
+		return func(ctx context.Context, w io.Writer) error { return benchMap(ctx, w, o.json, n, o.runs) }, nil
+	case "ring":
+		if o.sizes == "" {
+			o.sizes = "64,64KiB,1MiB,100MiB"
+		}
+		ro, err := parseRbenchOpts(o.sizes, o.readers, o.duration, o.spin, o.pacedFrom)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, w io.Writer) error { return benchRing(ctx, w, o.json, ro) }, nil
+	case "handoff":
+		list := handoff.Sizes
+		if o.sizes != "" {
+			var err error
+			if list, err = parseSizes(o.sizes); err != nil {
+				return nil, fmt.Errorf("--sizes: %v", err)
+			}
+		}
+		return func(ctx context.Context, w io.Writer) error { return benchHandoff(ctx, w, o.json, list) }, nil
+	}
+	return nil, fmt.Errorf("unknown benchmark %q", name)
+}
+
+// parseSizes reads "1KiB,64KiB,1MiB" (or plain byte counts).
+func parseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := human.ParseBytes(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,176 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/handoff"
+	"github.com/ndshm/ndshm/internal/human"
+	"github.com/ndshm/ndshm/lock"
+	"github.com/ndshm/ndshm/pool"
+)
+
+// mapResult is one line of `ndshm bench map --json`.
+type mapResult struct {
+	Mode    string  `json:"mode"`
+	Workers int     `json:"workers"`
+	Op      string  `json:"op"`
+	Bytes   int     `json:"bytes"`
+	P50     float64 `json:"p50_ms"`
+}
+
+// mapReport is `ndshm bench map --json`. LockUs is filled in by the lock
+// benchmark when there is one.
+type mapReport struct {
+	Bench   string      `json:"bench"`
+	Results []mapResult `json:"results"`
+	TaskUs  float64     `json:"task_overhead_us"`
+	LockUs  *float64    `json:"lock_us"`
+}
+
+var benchMapOps = []string{"sqrt", "affine=2,1"}
+
+// taskRuns is how many empty tasks measure a task's round trip.
+const taskRuns = 1000
+
+// benchMap times each op over an anonymous float64 block of size bytes in
+// every kind of pool. Runs go round the pools in turn, so that a machine
+// busy with something else slows all of them alike.
+func benchMap(ctx context.Context, out io.Writer, asJSON bool, size, runs int) error {
+	b, err := ndshm.CreateAnon(ndshm.Spec{DType: ndshm.Float64, Shape: []int{size / 8}})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	pools, err := benchPools()
+	for _, p := range pools {
+		defer p.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if err := pools[0].Map(ctx, b, "fill=2"); err != nil {
+		return err
+	}
+	times := make([][]time.Duration, len(pools)*len(benchMapOps))
+	for r := -1; r < runs; r++ { // run -1 warms up: workers map the block
+		for i, p := range pools {
+			for j, op := range benchMapOps {
+				start := time.Now()
+				if err := p.Map(ctx, b, op); err != nil {
+					return err
+				}
+				if r >= 0 {
+					times[i*len(benchMapOps)+j] = append(times[i*len(benchMapOps)+j], time.Since(start))
+				}
+			}
+		}
+	}
+	rep := mapReport{Bench: "map"}
+	for i, p := range pools {
+		for j, op := range benchMapOps {
+			p50 := handoff.Percentile(times[i*len(benchMapOps)+j], 50) / 1e3
+			rep.Results = append(rep.Results, mapResult{p.Mode(), p.Workers(), op, 8 * (size / 8), p50})
+		}
+	}
+	trips, err := roundTrips(ctx, pools[3])
+	if err != nil {
+		return err
+	}
+	rep.TaskUs = handoff.Percentile(trips, 50)
+	lockUs, err := lockRoundTrip(ctx, b)
+	if err != nil {
+		return err
+	}
+	rep.LockUs = &lockUs
+	if asJSON {
+		return json.NewEncoder(out).Encode(rep)
+	}
+	return rep.write(out, runs, handoff.Percentile(trips, 99))
+}
+
+// lockRoundTrip is the p50, in µs, of an uncontended region Lock+Unlock.
+func lockRoundTrip(ctx context.Context, b *ndshm.Block) (float64, error) {
+	t, err := lock.New(b)
+	if err != nil {
+		return 0, err
+	}
+	defer t.Close()
+	ds := make([]time.Duration, 0, taskRuns)
+	for range taskRuns {
+		start := time.Now()
+		if err := t.Lock(ctx, 0); err != nil {
+			return 0, err
+		}
+		if err := t.Unlock(0); err != nil {
+			return 0, err
+		}
+		ds = append(ds, time.Since(start))
+	}
+	return handoff.Percentile(ds, 50), nil
+}
+
+// benchPools are serial, goroutines 1 and 2, processes 1 and 2.
+func benchPools() ([]*pool.Pool, error) {
+	pools := []*pool.Pool{pool.Serial(), pool.Goroutines(1), pool.Goroutines(2)}
+	for _, n := range []int{1, 2} {
+		p, err := pool.New(n)
+		if err != nil {
+			return pools, err
+		}
+		pools = append(pools, p)
+	}
+	return pools, nil
+}
+
+func roundTrips(ctx context.Context, p *pool.Pool) ([]time.Duration, error) {
+	ds := make([]time.Duration, taskRuns)
+	for i := range ds {
+		d, err := p.RoundTrip(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ds[i] = d
+	}
+	return ds, nil
+}
+
+// write prints the table and the ratios the figures are for.
+func (r mapReport) write(out io.Writer, runs int, taskP99 float64) error {
+	res := r.Results
+	fmt.Fprintf(out, "in-place map over %s of float64, p50 of %d runs\n\n", human.Bytes(int64(res[0].Bytes)), runs)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "pool\tworkers\top\tp50 ms\tGB/s\tvs serial\t")
+	for _, x := range res {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.2f\t%.2f×\t\n", x.Mode, x.Workers, x.Op, x.P50,
+			float64(x.Bytes)/x.P50/1e6, res[indexOf(res, x.Op)].P50/x.P50)
+	}
+	tw.Flush()
+	// Both ops together, per pool: serial, goroutine 1, 2, process 1, 2.
+	both := make([]float64, len(res)/2)
+	for i := range both {
+		both[i] = res[2*i].P50 + res[2*i+1].P50
+	}
+	fmt.Fprintf(out, "\n2 workers vs 1: goroutines %.2f×, processes %.2f×\n", both[1]/both[2], both[3]/both[4])
+	fmt.Fprintf(out, "processes vs goroutines: 1 worker %+.1f%%, 2 workers %+.1f%%\n",
+		100*(both[3]/both[1]-1), 100*(both[4]/both[2]-1))
+	fmt.Fprintf(out, "task round trip to a worker process (empty op, %d tasks): p50 %.1f µs, p99 %.1f µs\n",
+		taskRuns, r.TaskUs, taskP99)
+	_, err := fmt.Fprintf(out, "region lock+unlock, uncontended: p50 %.2f µs\n", *r.LockUs)
+	return err
+}
+
+// indexOf finds the serial result for op.
+func indexOf(res []mapResult, op string) int {
+	for i, x := range res {
+		if x.Op == op && x.Mode == "serial" {
+			return i
+		}
+	}
+	return 0
+}
