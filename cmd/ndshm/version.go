@@ -7,8 +7,9 @@ import (
 )
 
 const versionAbout = `
-Prints the version of the Go module ndshm was built from, "(devel)" for a
-build from a checkout, and the VCS commit it was built at ("unknown" if the
+Prints the version of the Go module ndshm was built from (a release tag,
+a pseudo-version made from the commit of a build in a checkout, or
+"(devel)" where the build recorded none), and the VCS commit it was built at ("unknown" if the
 build did not record one), with "-dirty" if the tree had changes.
 ndshm --version does the same.`
 
