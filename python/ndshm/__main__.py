@@ -160,7 +160,7 @@ def main(argv=None):
     sub = p.add_subparsers(dest='cmd', required=True)
     stats = sub.add_parser('stats', help='count, sum, min, max, mean as float64 (JSON)')
     create_ = sub.add_parser('create', help='create a persistent block')
-    sub.add_parser('info', help='footer and header fields (JSON)').add_argument('name')
+    sub.add_parser('info', help='the block as ndshm inspect --json describes it (JSON)').add_argument('name')
     sub.add_parser('unlink', help='remove a block name').add_argument('name')
     sub.add_parser('worker', help='serve a Go pool as a worker on fd 3 (pool.Command)')
     for c in (stats, create_):      # stats: --dtype and --shape attach a raw block
