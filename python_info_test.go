@@ -89,12 +89,12 @@ func mustParse(t *testing.T, s string) ndshm.DType {
 	return dt
 }
 
-// sameBlockJSON fails t unless got has want's keys in want's order and
-// the same values (users only if withUsers).
+// sameBlockJSON fails t unless the JSON object got has want's keys in
+// want's order and the same values (users only if withUsers).
 func sameBlockJSON(t *testing.T, what string, got, want []byte, withUsers bool) {
 	t.Helper()
 	if g, w := jsonKeys(t, got), jsonKeys(t, want); !slices.Equal(g, w) {
-		t.Errorf("%s keys %q,\nwant %q (inspect --json)", what, g, w)
+		t.Errorf("%s keys %q,\nwant Go's %q", what, g, w)
 	}
 	var g, w map[string]any
 	if err := json.Unmarshal(got, &g); err != nil {
