@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	half "github.com/ndshm/ndshm/internal/elem"
 	"github.com/ndshm/ndshm/internal/reexec"
 	"github.com/ndshm/ndshm/internal/shmtest"
 	"github.com/ndshm/ndshm/pool"
@@ -340,8 +341,11 @@ func taskFrame(op string, src uint32, lo, hi int64, params ...float64) []byte {
 func TestPythonWorkerChecksFrames(t *testing.T) {
 	f64, _ := fillArray[float64](t, ndshm.Spec{DType: ndshm.Float64, Shape: []int{10}}, false)
 	i32, _ := fillArray[int32](t, ndshm.Spec{DType: ndshm.Int32, Shape: []int{10}}, false)
+	b1 := newBlock(t, ndshm.Spec{DType: ndshm.Bool, Shape: []int{10}}, false)
+	b1.Bytes()[3] = 2
+	f2 := newBlock(t, ndshm.Spec{DType: ndshm.Float16, Shape: []int{10}}, false)
 	w := startPyWorker(t)
-	for id, b := range []*ndshm.Block{f64, i32} {
+	for id, b := range []*ndshm.Block{f64, i32, b1, f2} {
 		f, err := b.File()
 		if err != nil {
 			t.Fatal(err)
@@ -367,6 +371,9 @@ func TestPythonWorkerChecksFrames(t *testing.T) {
 		{taskFrame("scale", 2, 0, 10, 1<<31), "scale a: 2.14748e+09 is not a whole number in the range of <i4"},
 		{taskFrame("sqrt", 1, 0, 10, 1), "sqrt takes no parameters"},
 		{taskFrame("sum", 1, 5, 11), "partition outside the array"},
+		{taskFrame("max", 3, 0, 10), "dtype mismatch: a bool array holds the byte 2, not 0 or 1"},
+		{taskFrame("scale", 3, 0, 10, 2), "no kernel 'scale' for dtype bool"},
+		{taskFrame("noop", 4, 0, 10), "no kernel 'noop' for dtype float16"},
 	} {
 		w.send(tc.task, -1)
 		r := w.recv()
@@ -402,5 +409,86 @@ func TestPythonWorkerChecksFrames(t *testing.T) {
 		if !w.exits() {
 			t.Errorf("%s: the worker did not exit with status 1", name)
 		}
+	}
+}
+
+// boolHalfCase is a bool or float16 array for the Python worker's
+// reductions: its elements' bits, in memory order, from bits(i).
+type boolHalfCase struct {
+	spec ndshm.Spec
+	bits func(i int) uint16
+}
+
+// boolHalfCases are every layout in bool and in float16 (small values,
+// exact sums in any order), and float16's special values: ±0, the least
+// subnormal, the greatest finite, NaN, ±Inf, and 4,096 finite values of
+// every magnitude (fewer than 8,192: their float64 sum is exact, so NumPy's
+// pairwise order and Go's give the same bits).
+func boolHalfCases() []boolHalfCase {
+	var cs []boolHalfCase
+	for _, s := range pySpecs() {
+		s.DType = ndshm.Bool
+		cs = append(cs, boolHalfCase{s, func(i int) uint16 { return uint16(i * 37 % 101 % 3 % 2) }})
+		s.DType = ndshm.Float16
+		cs = append(cs, boolHalfCase{s, func(i int) uint16 { return half.HalfFromFloat(float64(i*37%101) - 30.25) }})
+	}
+	special := func(xs ...uint16) func(int) uint16 { return func(i int) uint16 { return xs[i] } }
+	const nan, inf, ninf = 0x7e00, 0x7c00, 0xfc00
+	f16 := func(shape ...int) ndshm.Spec { return ndshm.Spec{DType: ndshm.Float16, Shape: shape} }
+	return append(cs,
+		boolHalfCase{f16(2, 3), special(0x3c00, 0xc000, 0x3800, 0x8000, 0x0001, 0x7bff)},
+		boolHalfCase{f16(4), special(0x3c00, nan, 0xc000, 0)},
+		boolHalfCase{f16(3), special(0x3c00, inf, ninf)},
+		boolHalfCase{f16(5), special(0x3c00, 0x7bff, 0x7bff, 0xfbff, 0x8001)},
+		boolHalfCase{f16(64, 64), func(i int) uint16 {
+			h := uint16(uint32(i) * 2654435761 >> 16)
+			if h&0x7c00 == 0x7c00 { // not NaN or Inf
+				h &^= 0x4000
+			}
+			return h
+		}},
+	)
+}
+
+// Python workers reduce bool and float16 arrays as Go's do, converting
+// them exactly to float64: the same results, to the bit, as a serial pool,
+// alone and mixed with Go workers. A bool byte other than 0 or 1 fails
+// the call, as in Go; maps are refused.
+func TestPythonWorkerBoolHalf(t *testing.T) {
+	ctx := context.Background()
+	ops := []string{"sum", "min", "max", "mean", "count", "histogram=4,-2,2", "histogram=7,-30.3,71.1", "histogram=13,-65504,65504"}
+	for name, p := range pythonPools(t) {
+		t.Run(name, func(t *testing.T) {
+			for i, c := range boolHalfCases() {
+				b := newBlock(t, c.spec, i%2 == 1)
+				for k := range c.spec.Len() {
+					if c.spec.DType.Size() == 1 {
+						b.Bytes()[k] = byte(c.bits(k))
+					} else {
+						binary.NativeEndian.PutUint16(b.Bytes()[2*k:], c.bits(k))
+					}
+				}
+				for _, op := range ops {
+					got, err := p.Reduce(ctx, b, op)
+					want, werr := pool.Serial().Reduce(ctx, b, op)
+					if err != nil || werr != nil || !sameStats(got, want) {
+						t.Fatalf("%v %s: got %+v (%v), want %+v (%v)", c.spec, op, got, err, want, werr)
+					}
+				}
+				p.Release(b)
+				b.Close()
+			}
+			bad := newBlock(t, ndshm.Spec{DType: ndshm.Bool, Shape: []int{6, 2}}, false)
+			copy(bad.Bytes(), []byte{1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 2, 1})
+			for _, op := range []string{"sum", "min", "max", "mean", "histogram=2,0,1"} {
+				if s, err := p.Reduce(ctx, bad, op); err == nil || !strings.Contains(err.Error(), "bool array holds the byte 2") {
+					t.Errorf("%s of a bool array holding 2: %+v, %v", op, s, err)
+				}
+			}
+			if s, err := p.Reduce(ctx, bad, "count"); err != nil || s.Count != 12 {
+				t.Errorf("count of a bool array holding 2 (count reads nothing): %+v, %v", s, err)
+			}
+			p.Release(bad)
+		})
 	}
 }

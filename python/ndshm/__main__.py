@@ -11,10 +11,11 @@ import sys
 import time
 
 import numpy as np
+from numpy.lib import format as npyfmt
 
-from .blocks import attach, create, info, unlink
+from .blocks import _path, attach, create, info, unlink
 from .ring import Ring, TornFrame
-from .worker import serve
+from .worker import _check_kernel, _stats as _reduce, serve
 
 
 def _pattern(dtype, i):
@@ -69,8 +70,8 @@ def _ring_recv(name, frames=0, verify=False, timeout=None):
                 gaps += f.seq - last - 1
             n, prev, last = n + 1, now, f.seq if last is None else max(last, f.seq)
         missed = rd.missed
-    lat.sort()
-    q = lambda p: lat[min(int(p * len(lat)), len(lat) - 1)] if lat else 0.0
+    lat.sort()      # nearest rank, as Go's ring recv takes its quantiles
+    q = lambda p: lat[min(max(int(len(lat) * p + 0.5) - 1, 0), len(lat) - 1)] if lat else 0.0
     rep = {'frames': n, 'lost': max(gaps, missed), 'dup': dup, 'torn': torn,
            'fps': (n - 1) / ((prev - first) / 1e9) if n > 1 and prev > first else 0.0,
            'p50_us': q(0.5), 'p99_us': q(0.99), 'missed': missed}
@@ -92,7 +93,7 @@ def _ring_send(name, frames, readers=0, timeout=None):
         took = time.perf_counter() - t0
         fps = frames / took if took > 0 else 0.0
         return {'frames': frames, 'seconds': took, 'fps': fps,
-                'mib_s': fps * r.frame_bytes / (1 << 20), 'frame_bytes': r.frame_bytes}
+                'bytes_per_s': fps * r.frame_bytes, 'frame_bytes': r.frame_bytes}
 
 
 def _parse_duration(text):
@@ -113,13 +114,18 @@ def _parse_duration(text):
     return d or None
 
 
-def _stats(a):
-    if a.dtype.kind not in 'biuf':
-        raise ValueError('stats needs a real numeric array, not %s' % a.dtype)
-    s = float(np.sum(a, dtype=np.float64))
-    out = {'count': int(a.size), 'sum': s, 'min': None, 'max': None, 'mean': None}
-    if a.size:
-        out.update(min=float(np.min(a)), max=float(np.max(a)), mean=s / a.size)
+def _stats(name, a):
+    """stats: ndshm stats --json's report, from the pool worker's kernel (as Go's stats
+    runs the pool's), so the two agree."""
+    try:
+        _check_kernel('mean', a.dtype)
+    except ValueError:
+        raise ValueError('stats needs a bool, int, uint or float array in native byte order, '
+                         'not %s' % a.dtype) from None
+    s, mn, mx = _reduce(a)
+    descr = npyfmt.dtype_to_descr(a.dtype)
+    out = {'name': name, 'dtype': descr, 'count': int(a.size), 'sum': s, 'min': mn, 'max': mx,
+           'mean': s / a.size if a.size else math.nan}
     # JSON has no NaN or infinity: report them as null
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v
             for k, v in out.items()}
@@ -158,9 +164,9 @@ def _parse_mode(s):
 def main(argv=None):
     p = _Parser(prog=_PROG, description='ndshm blocks in /dev/shm, NumPy side.')
     sub = p.add_subparsers(dest='cmd', required=True)
-    stats = sub.add_parser('stats', help='count, sum, min, max, mean as float64 (JSON)')
+    stats = sub.add_parser('stats', help='count, sum, min, max, mean as float64 (JSON, as ndshm stats --json)')
     create_ = sub.add_parser('create', help='create a persistent block')
-    sub.add_parser('info', help='footer and header fields (JSON)').add_argument('name')
+    sub.add_parser('info', help='the block as ndshm inspect --json describes it (JSON)').add_argument('name')
     sub.add_parser('unlink', help='remove a block name').add_argument('name')
     sub.add_parser('worker', help='serve a Go pool as a worker on fd 3 (pool.Command)')
     for c in (stats, create_):      # stats: --dtype and --shape attach a raw block
@@ -195,7 +201,7 @@ def main(argv=None):
     try:
         if args.cmd == 'stats':
             a = attach(args.name, args.dtype, args.shape, args.order, readonly=True)
-            print(json.dumps(_stats(a), allow_nan=False))
+            print(json.dumps(_stats(os.path.basename(_path(args.name)), a), allow_nan=False))
         elif args.cmd == 'info':
             print(json.dumps(info(args.name)))
         elif args.cmd == 'create':

@@ -1,12 +1,13 @@
 """The Linux calls ndshm makes beyond os and mmap: OFD locks (fcntl F_OFD_SETLK and
 F_OFD_GETLK, on the liveness byte of owned blocks and a ring's writer and reader places),
-futexes and atomic adds through ctypes (ring waits and wake-ups), and the process start
-time a block's footer records."""
+futexes and atomic adds through ctypes (ring waits and wake-ups), the process start
+time a block's footer records, and the search of /proc for a block's users."""
 
 import ctypes
 import errno
 import fcntl
 import os
+import stat
 import struct
 
 
@@ -41,6 +42,55 @@ def _held(fd, off):
     """Whether any open file description holds a lock on byte off (a holder lives)."""
     typ = _FLOCK.unpack(fcntl.fcntl(fd, _F_OFD_GETLK, _FLOCK.pack(fcntl.F_WRLCK, 0, off, 1, 0)))[0]
     return typ != fcntl.F_UNLCK
+
+
+def _users(dev, ino):
+    """The pids that map the file (dev, ino) shared or hold it open, from one pass over
+    /proc, as Go's sys.Users finds them (internal/sys/users.go): in the order of Go's
+    os.ReadDir("/proc"), by name.  Processes this user may not inspect are missed."""
+    try:
+        names = sorted(os.listdir('/proc'))
+    except OSError:
+        return []
+    return [int(p) for p in names if p.isdigit() and (_maps(p, dev, ino) or _holds(p, dev, ino))]
+
+
+def _maps(pid, dev, ino):
+    """Whether pid has a shared mapping ('s' in the permissions) of the file."""
+    want, inode = (os.major(dev), os.minor(dev)), str(ino)
+    try:
+        with open('/proc/%s/maps' % pid, 'rb') as f:
+            for line in f:
+                # address perms offset major:minor inode path
+                fs = line.split(None, 5)
+                if len(fs) < 6 or fs[1][3:4] != b's' or fs[4] != inode.encode():
+                    continue
+                maj, _, mnr = fs[3].partition(b':')
+                if (int(maj, 16), int(mnr, 16)) == want:
+                    return True
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def _holds(pid, dev, ino):
+    """Whether pid holds the file open.  Only shared memory is statted: statting any
+    other file could block on a dead network mount."""
+    d = '/proc/%s/fd/' % pid
+    try:
+        fds = os.listdir(d)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if not os.readlink(d + fd).startswith(('/dev/shm/', '/memfd:')):
+                continue
+            st = os.stat(d + fd)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) == (dev, ino):
+            return True
+    return False
 
 
 class _Futex:

@@ -23,7 +23,7 @@ import time
 import numpy as np
 from numpy.lib import format as npyfmt
 
-from ._sys import _lock, _start_time
+from ._sys import _held, _lock, _start_time, _users
 
 
 SHM_DIR = '/dev/shm'
@@ -447,16 +447,44 @@ def unlink(name):
 
 
 def info(name):
-    """Return the footer fields and header of the ndshm block NAME as a dict."""
+    """Describe the ndshm block NAME as a dict with the keys and meanings of
+    `ndshm inspect --json` (docs/JSON.md, "A block object"): name, kind ('array',
+    'ring'), dtype (NumPy's descriptor; a record's field list as its Python literal),
+    shape, order, count (elements), size_bytes (data bytes), data_offset,
+    file_size_bytes, persistent, anonymous, creator_pid, creator_alive (the creator
+    holds the liveness lock), orphan (owned by a creator that died: only gc removes
+    it), created (RFC 3339 in local time, nanoseconds as Go prints them) and users
+    (the pids that map the block or hold it open, from a search of /proc that costs
+    milliseconds, as Go's Stat makes it)."""
     path = _path(name)
     fd = _open(path, os.O_RDONLY)
     try:
         b = _read_block(fd, name)
+        st = os.fstat(fd)
+        persistent = bool(b['flags'] & FLAG_PERSISTENT)
+        alive = not persistent and _held(fd, b['size'] - b['L'] + LIVENESS_OFF)
     finally:
-        os.close(fd)
+        os.close(fd)    # before the search, which must not count this process for it
     descr = npyfmt.dtype_to_descr(b['dtype'])
-    return {'name': os.path.basename(path), 'kind': b['kind'],
+    anonymous = bool(b['flags'] & FLAG_ANONYMOUS)
+    return {'name': os.path.basename(path), 'kind': _KINDS.get(b['kind'], 'kind(%d)' % b['kind']),
             'dtype': descr if isinstance(descr, str) else repr(descr),
-            'shape': list(b['shape']), 'order': b['order'], 'nbytes': b['N'],
-            'data_offset': b['H'], 'persistent': bool(b['flags'] & FLAG_PERSISTENT),
-            'creator_pid': b['pid'], 'created_ns': b['created']}
+            'shape': list(b['shape']), 'order': b['order'], 'count': math.prod(b['shape']),
+            'size_bytes': b['N'], 'data_offset': b['H'], 'file_size_bytes': b['size'],
+            'persistent': persistent, 'anonymous': anonymous, 'creator_pid': b['pid'],
+            'creator_alive': alive, 'orphan': not (persistent or anonymous or alive),
+            'created': _rfc3339(b['created']), 'users': _users(st.st_dev, st.st_ino)}
+
+
+_KINDS = {KIND_ARRAY: 'array', KIND_RING: 'ring'}     # Go's BlockKind.String
+
+
+def _rfc3339(ns):
+    """ns since the epoch as Go's time.Unix(0, ns).Format(time.RFC3339Nano) prints it:
+    local time, the fraction's trailing zeros dropped, 'Z' for a zero offset."""
+    sec, frac = divmod(ns, 10**9)
+    t = time.localtime(sec)
+    off = t.tm_gmtoff // 60
+    zone = 'Z' if off == 0 else '%s%02d:%02d' % ('-' if off < 0 else '+', abs(off) // 60, abs(off) % 60)
+    f = ('.%09d' % frac).rstrip('0') if frac else ''
+    return time.strftime('%Y-%m-%dT%H:%M:%S', t) + f + zone

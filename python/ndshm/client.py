@@ -87,11 +87,14 @@ class Client:
         self._sock.close()
 
     def list(self):
-        """Every ndshm block in /dev/shm, as a list of block dicts (inspect --json's keys)."""
+        """Every ndshm block in /dev/shm, as a list of block dicts: the keys and meanings
+        of info() and `ndshm inspect --json`, but 'users' may be up to a second old (the
+        server shares one search of /proc among its requests), and a block too large to
+        describe in a reply carries 'truncated': True (docs/PROTOCOL.md)."""
         return self._call({'op': 'list'})[0].get('blocks') or []
 
     def stat(self, name):
-        """The named block's dict, with the pids that use it."""
+        """The named block's dict, as list() gives them."""
         return self._call({'op': 'stat', 'name': name})[0]['block']
 
     def create(self, name, shape, dtype, order='C'):

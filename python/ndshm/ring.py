@@ -54,7 +54,7 @@ _MODES, _POLICIES = ('broadcast', 'queue'), ('block', 'overwrite')
 
 
 class TornFrame(RuntimeError):
-    """A frame was overwritten while its reader held it (Overwrite policy): what was read
+    """A frame was overwritten while its reader held it ('overwrite' policy): what was read
     from it may mix two frames.  The reader has released it and can go on."""
 
 
@@ -263,11 +263,12 @@ class Ring(_Closing):
         head, w = self._ld(_HEAD), self._ld(_WRITER)
         st = {'name': self.name, 'mode': self.mode, 'policy': self.policy, 'slots': self._nslots,
               'frame_bytes': self.frame_bytes, 'head': head,
-              'writer': ('none', 'live', 'closed', 'unknown')[w & 3], 'stream': _writer_word(w)[1]}
-        if w >> 32:
-            st['writer_pid'] = w >> 32
+              'writer': ('none', 'live', 'closed', 'unknown')[w & 3]}
         if st['writer'] == 'live' and not _held(self._fd, _WRITER_LOCK):
             st['writer'] = 'dead'
+        if w >> 32:     # keys in Go's order; writer_pid and queue_next only when not 0
+            st['writer_pid'] = w >> 32
+        st['stream'] = _writer_word(w)[1]
         if self.mode == 'queue' and self._ld(_QNEXT):
             st['queue_next'] = self._ld(_QNEXT)
         st['readers'] = []
@@ -311,7 +312,7 @@ class Reader(_Closing):
     carries one stream per writer: a reader that joins while a writer lives reads to the
     end of its stream; one that joins between streams waits for the next writer; after
     the end of a stream, the next recv (or iteration) waits for the next stream.
-    Under the Overwrite policy a reader that falls behind skips frames and counts them
+    Under the 'overwrite' policy a reader that falls behind skips frames and counts them
     in missed; torn counts frames overwritten while held.  Not for use by several threads.
     """
 
@@ -495,7 +496,7 @@ class Reader(_Closing):
 
     def release(self):
         """Give the held frame back to the writer (a no-op if none is held).  Under the
-        Overwrite policy, raises TornFrame if the frame changed while it was held."""
+        'overwrite' policy, raises TornFrame if the frame changed while it was held."""
         k = self._held
         if k < 0:
             return
@@ -541,8 +542,9 @@ class Writer(_Closing):
         a[...] = data
         w.publish(tag)
 
-    Under the Block policy loan waits until readers release the oldest frame; under
-    Overwrite it takes the slot of the oldest frame no reader holds.  Not thread-safe."""
+    Under the 'block' policy (Go's ring.Backpressure) loan waits until readers release the
+    oldest frame; under 'overwrite' it takes the slot of the oldest frame no reader holds.
+    Not thread-safe."""
 
     def __init__(self, ring):
         fd = ring._reopen()
@@ -648,11 +650,11 @@ class Writer(_Closing):
         """The slot frame self.seq may be written to now, or -1."""
         if self._r.policy == 'overwrite':
             return self._oldest_free()
-        k = self.seq % len(self._slot_seq)  # Block never skips a slot: frames fill them in turn
+        k = self.seq % len(self._slot_seq)  # 'block' never skips a slot: frames fill them in turn
         return k if self._consumed(self._slot_seq[k]) else -1
 
     def _consumed(self, v):
-        """Whether the frame whose seq+1 is v is done with, under Block."""
+        """Whether the frame whose seq+1 is v is done with, under the 'block' policy."""
         r = self._r
         if v == 0:
             return True

@@ -78,8 +78,7 @@ def _run(blocks, src, dst, lo, hi, op, params):
             raise ValueError(b or 'no block with id %d' % i)
         return b
     a = get(src)
-    if a.dtype.kind not in 'iuf' or not a.dtype.isnative or (op == 'sqrt' and a.dtype.kind != 'f'):
-        raise ValueError('no kernel %r for dtype %s' % (op, a.dtype))
+    _check_kernel(op, a.dtype)
     _check_params(op, params, a.dtype)
     v = _rows(a, lo, hi)
     if dst:
@@ -100,12 +99,44 @@ def _run(blocks, src, dst, lo, hi, op, params):
     elif op == 'histogram':     # in float64, as the Go kernel and numpy on float64 do
         bins, edges = int(params[0]), (params[1], params[2])
         hist = np.zeros(bins, np.uint64)
-        flat = v.ravel(order='K')
+        flat = _exact(v).ravel(order='K')
         for i in range(0, flat.size, 1 << 20):
             hist += np.histogram(flat[i:i + (1 << 20)].astype(np.float64), bins, edges)[0].astype(np.uint64)
-    elif v.size:
-        s, mn, mx = float(np.sum(v, dtype=np.float64)), float(np.min(v)), float(np.max(v))
+    else:
+        s, mn, mx = _stats(v)
     return n, s, mn, mx, hist
+
+
+def _check_kernel(op, dtype):
+    """Refuse the dtypes Go's pool has no kernel of op for (pool/kernels.go): maps run on
+    int8-64, uint8-64, float32 and float64 (sqrt on floats only), reductions on bool and
+    float16 too; all in native byte order."""
+    converted = dtype.kind == 'b' or dtype.kind == 'f' and dtype.itemsize == 2
+    if dtype.kind not in 'biuf' or not dtype.isnative or (converted and op not in _REDUCE) \
+            or (op == 'sqrt' and dtype.kind != 'f'):
+        raise ValueError('no kernel %r for dtype %s' % (op, dtype))
+
+
+def _exact(v):
+    """v as an array whose elements convert to float64 exactly, as Go's converted kernels
+    see bool: its bytes, of which any but 0 and 1 is refused (ndshm.ErrDType in Go), rather
+    than counted as true.  Other dtypes are v itself."""
+    if v.dtype.kind != 'b':
+        return v
+    u = v.view(np.uint8).ravel(order='K')
+    bad = u > 1
+    if bad.any():
+        raise ValueError('dtype mismatch: a bool array holds the byte %d, not 0 or 1' % u[bad.argmax()])
+    return u
+
+
+def _stats(v):
+    """(sum, min, max) of v in float64, as Go's statsK: NaN if an element is NaN; for no
+    elements 0, inf, -inf.  Also `python3 -m ndshm stats`'s kernel."""
+    if not v.size:
+        return 0.0, _INF, -_INF
+    v = _exact(v)
+    return float(np.sum(v, dtype=np.float64)), float(np.min(v)), float(np.max(v))
 
 
 def _result(seq, stats=None, err='', elapsed=0):
