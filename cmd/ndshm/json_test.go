@@ -158,19 +158,6 @@ func TestLoadStdinQuiet(t *testing.T) {
 	os.Remove(path)
 }
 
-// A bar with no known total (a pipe) shows the bytes so far.
-func TestBarUnknownTotal(t *testing.T) {
-	var w bytes.Buffer
-	b := &bar{w: &w, verb: "saving"}
-	b.start("x", 0)
-	b.last = time.Time{}
-	b.add(3 << 20)
-	b.clear()
-	if out := w.String(); !strings.HasPrefix(out, "\rsaving x  3 MiB  ") || !strings.HasSuffix(out, "\r\033[K") {
-		t.Errorf("bar: %q", out)
-	}
-}
-
 // syncBuffer is a bytes.Buffer that a command's goroutines may write
 // while the test reads it.
 type syncBuffer struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/pool"
 )
 
@@ -28,12 +29,17 @@ be partly transformed. Prints nothing, or with --json what was done:
 {"name","op","out" (null without --out),"count","size_bytes","workers","seconds"}.
 
 A raw block (no ndshm header, such as Python's SharedMemory makes) is
-read as --dtype, --shape and --order describe it; workers are told so.`
+read as --dtype, --shape and --order describe it; workers are told so.
+
+When stderr is a terminal, a map that takes more than a second shows a
+progress bar there: the rows are then split into about 8 partitions per
+worker, so that the bar moves as they complete.`
 
 // runMap is `ndshm map`.
 func runMap(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "map", "map NAME --op OP [--workers N] [--out NAME2] [--timeout D] [--json] [--dtype D --shape S [--order C|F]]", mapAbout)
-	var pf poolFlags
+	pf := poolFlags{bar: progress.New(e.stderr, "mapping")}
+	pf.bar.SetDelay(time.Second) // only long maps show a bar
 	pf.register(f, "sqrt or affine=2,1")
 	out := f.String("out", "", "write the result to a new persistent block `NAME2` instead")
 	asJSON := f.Bool("json", false, "print what was done as JSON")
@@ -53,6 +59,8 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	}
 	defer b.Close()
 	defer p.Close()
+	pf.bar.Start(b.Name(), int64(b.Spec().Size()))
+	defer pf.bar.Clear()
 	start := time.Now()
 	if err := mapBlock(ctx, f, &pf, p, b, *out); err != nil {
 		return err
@@ -111,7 +119,8 @@ type poolFlags struct {
 	op      string
 	workers int
 	timeout time.Duration
-	spec    specFlags // of a raw block, and --allow-foreign
+	spec    specFlags     // of a raw block, and --allow-foreign
+	bar     *progress.Bar // map's, moved as partitions complete; nil for reduce
 }
 
 func (pf *poolFlags) register(f *cmdFlags, example string) {
@@ -150,12 +159,31 @@ func (pf *poolFlags) open(e *env, f *cmdFlags, name string, reduce bool) (*ndshm
 		}
 		return nil, nil, &usageError{err: fmt.Errorf("%s: --op: %w", f.name, err), usage: f.shortUsage}
 	}
-	p, err := blockPool(e, f.name, pf.workers, b, pool.TaskTimeout(pf.timeout))
+	opts := []pool.Option{pool.TaskTimeout(pf.timeout)}
+	if pf.bar != nil {
+		opts = append(opts, progressOpts(pf.bar, b.Spec(), pf.workers)...)
+	}
+	p, err := blockPool(e, f.name, pf.workers, b, opts...)
 	if err != nil {
 		b.Close()
 		return nil, nil, err
 	}
 	return b, p, nil
+}
+
+// progressOpts are the pool options that move bar as partitions of an
+// array of spec s complete. Only a bar that draws changes the split: into
+// about 8 partitions per worker, so that it moves in small steps. Else the
+// pool splits as always, one partition per worker.
+func progressOpts(bar *progress.Bar, s ndshm.Spec, asked int) []pool.Option {
+	rows := rowsOf(s)
+	rowBytes := int64(s.Size() / max(rows, 1))
+	opts := []pool.Option{pool.Progress(func(n int) { bar.Add(int64(n) * rowBytes) })}
+	if bar.Live() {
+		n, _ := workerCount(asked, rows)
+		opts = append(opts, pool.ChunkRows((rows+8*n-1)/(8*n)))
+	}
+	return opts
 }
 
 // opErr makes an unknown op or bad parameters a usage error.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/progress"
 )
 
 const saveAbout = `
@@ -46,12 +46,11 @@ func runSave(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer b.Close()
-	bar := newBar(e.stderr)
-	bar.verb = "saving"
-	bar.start(name, int64(b.Spec().Size()))
-	defer bar.clear()
+	bar := progress.New(e.stderr, "saving")
+	bar.Start(name, int64(b.Spec().Size()))
+	defer bar.Clear()
 	if path == "-" {
-		_, err := b.WriteTo(ctxWriter{ctx, barWriter{e.stdout, bar}})
+		_, err := b.WriteTo(progress.NewWriter(ctx, e.stdout, bar))
 		return err
 	}
 	n, err := saveFile(ctx, b, path, *force, bar)
@@ -69,7 +68,7 @@ type saveJSON struct {
 }
 
 // saveFile writes b to a new file at path, or over an old one if force.
-func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar *bar) (int64, error) {
+func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar *progress.Bar) (int64, error) {
 	if fi, err := os.Stat(path); err == nil {
 		// Truncating the block's own file would destroy it mid-write.
 		if bi, err := os.Stat("/dev/shm/" + b.Name()); err == nil && os.SameFile(fi, bi) {
@@ -93,7 +92,7 @@ func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar 
 	if err != nil {
 		return 0, err
 	}
-	n, err := b.WriteTo(ctxWriter{ctx, barWriter{out, bar}})
+	n, err := b.WriteTo(progress.NewWriter(ctx, out, bar))
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -104,28 +103,6 @@ func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar 
 			os.Remove(path)
 		}
 		return 0, fmt.Errorf("save %s: %w", path, err)
-	}
-	return n, nil
-}
-
-// ctxWriter writes a megabyte at a time, stopping when ctx is done, so
-// that ^C interrupts the save of a large block.
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c ctxWriter) Write(p []byte) (n int, err error) {
-	for len(p) > 0 {
-		if err := c.ctx.Err(); err != nil {
-			return n, err
-		}
-		m, err := c.w.Write(p[:min(len(p), 1<<20)])
-		n += m
-		if err != nil {
-			return n, err
-		}
-		p = p[m:]
 	}
 	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/progress"
 )
 
 // npyOf returns the .npy file of the named block, as the library writes it.
@@ -95,7 +97,7 @@ func TestSaveInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	path := filepath.Join(t.TempDir(), "x.npy")
-	if _, err := saveFile(ctx, b, path, false, new(bar)); !errors.Is(err, context.Canceled) {
+	if _, err := saveFile(ctx, b, path, false, progress.New(io.Discard, "saving")); !errors.Is(err, context.Canceled) {
 		t.Errorf("interrupted save: %v", err)
 	}
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {

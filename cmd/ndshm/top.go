@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -39,7 +39,7 @@ func runTop(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	live := !*once && isTerminal(e.stdout)
+	live := !*once && progress.IsTerminal(e.stdout)
 	prev := sampleRings(nil)
 	for {
 		if err := sleep(ctx, *every); err != nil {
@@ -57,16 +57,6 @@ func runTop(ctx context.Context, e *env, args []string) error {
 		}
 		prev = snap.rings
 	}
-}
-
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // sleep waits d, or until ctx is done.
