@@ -150,7 +150,7 @@ func (p *Pool) Close() error {
 type Option func(*options)
 
 type options struct {
-	command func() *exec.Cmd
+	command  func() *exec.Cmd
 	timeout  time.Duration
 	chunk    int
 	progress func(rows int)

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/ndshm/ndshm/internal/cmdflag"
 )
 
 const completionAbout = `
@@ -24,12 +26,12 @@ date with the binary that printed it.
 
 // runCompletion is `ndshm completion bash|zsh`.
 func runCompletion(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "completion", "completion bash|zsh", completionAbout)
-	pos, err := f.parse(args)
+	f := cmdflag.New(e.stdout, "completion", "completion bash|zsh", completionAbout)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "SHELL"); err != nil {
+	if err := f.Want(pos, "SHELL"); err != nil {
 		return err
 	}
 	tree := commandTree(ctx, e.commands)
@@ -39,7 +41,7 @@ func runCompletion(ctx context.Context, e *env, args []string) error {
 	case "zsh":
 		writeZsh(e.stdout, tree)
 	default:
-		return f.usageErr("shell %q: want bash or zsh", pos[0])
+		return f.UsageErr("shell %q: want bash or zsh", pos[0])
 	}
 	return nil
 }
@@ -81,23 +83,15 @@ func commandTree(ctx context.Context, cmds map[string]*command) []cmdDoc {
 	return append(tree, help)
 }
 
-// A flagCollector, as a command's stdout, makes the command's flag
-// parsing hand over its flag set instead of parsing (see cmdFlags.parse):
-// the flags are defined inside each command's run function, and asking
-// the function itself keeps completion true to them.
-type flagCollector struct{ flags *cmdFlags }
-
-func (*flagCollector) Write(p []byte) (int, error) { return len(p), nil }
-
 // flagsOf runs the command run with -h and returns the flags it defines.
 func flagsOf(ctx context.Context, run func(context.Context, *env, []string) error) []flagDoc {
-	c := new(flagCollector)
+	c := new(cmdflag.Collector)
 	run(ctx, &env{stdin: strings.NewReader(""), stdout: c, stderr: io.Discard}, []string{"-h"})
-	if c.flags == nil {
+	if c.Set == nil {
 		return nil
 	}
 	var flags []flagDoc
-	c.flags.VisitAll(func(fl *flag.Flag) {
+	c.Set.VisitAll(func(fl *flag.Flag) {
 		_, usage := flag.UnquoteUsage(fl)
 		flags = append(flags, flagDoc{name: "--" + fl.Name, usage: usage})
 	})

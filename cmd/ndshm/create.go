@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/elem"
 )
 
@@ -23,28 +24,28 @@ Prints nothing, or with --json the new block as inspect --json does.`
 
 // runCreate is `ndshm create`.
 func runCreate(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "create", "create NAME --dtype D --shape S [--order C|F] [--fill V] [--mode 0640] [--json]", createAbout)
+	f := cmdflag.New(e.stdout, "create", "create NAME --dtype D --shape S [--order C|F] [--fill V] [--mode 0640] [--json]", createAbout)
 	var sf specFlags
 	sf.register(f, "the array")
 	fillWith := f.String("fill", "", "set every element to `V` (default zero)")
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
 	var mode modeValue
 	f.Var(&mode, "mode", modeUsage)
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME"); err != nil {
+	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
 	if !sf.dtype.set || !sf.shape.set {
-		return f.usageErr("--dtype and --shape are required")
+		return f.UsageErr("--dtype and --shape are required")
 	}
 	var item []byte
-	if f.isSet("fill") {
+	if f.IsSet("fill") {
 		// Parsed before the block exists, so a bad value leaves nothing.
 		if item, err = elem.Parse(sf.dtype.d, *fillWith); err != nil {
-			return f.usageErr("%v", err)
+			return f.UsageErr("%v", err)
 		}
 	}
 	name := blockName(pos[0])

@@ -4,16 +4,17 @@ import (
 	"context"
 	"io"
 
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/demo"
 )
 
 // runDemo is `ndshm demo`: the demo is internal/demo's.
 func runDemo(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "demo", "demo [--json]", demo.About)
+	f := cmdflag.New(e.stdout, "demo", "demo [--json]", demo.About)
 	asJSON := f.Bool("json", false, "print the measured results as JSON instead of the story")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos)
+		err = f.Want(pos)
 	}
 	if err != nil {
 		return err

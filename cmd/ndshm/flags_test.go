@@ -60,17 +60,3 @@ func TestErrorsSpellFlagsAsHelp(t *testing.T) {
 		}
 	}
 }
-
-func TestDashes(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"flag provided but not defined: -x", "flag provided but not defined: --x"},
-		{"flag needs an argument: -gc-interval", "flag needs an argument: --gc-interval"},
-		{`invalid value "-1" for flag -n: parse error`, `invalid value "-1" for flag --n: parse error`},
-		{`invalid boolean value "-v" for -json: parse error`, `invalid boolean value "-v" for --json: parse error`},
-		{"bad flag syntax: ---x", "bad flag syntax: ---x"},
-	} {
-		if got := dashes(tc.in); got != tc.want {
-			t.Errorf("dashes(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 )
 
 const gcAbout = `
@@ -29,15 +30,15 @@ With --dry-run nothing is removed and the output says what would be.`
 
 // runGC is `ndshm gc`.
 func runGC(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "gc", "gc [--dry-run] [--force] [--json]", gcAbout)
+	f := cmdflag.New(e.stdout, "gc", "gc [--dry-run] [--force] [--json]", gcAbout)
 	dry := f.Bool("dry-run", false, "say what would be removed, remove nothing")
 	force := f.Bool("force", false, "remove orphans even while live processes map them")
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos); err != nil {
+	if err := f.Want(pos); err != nil {
 		return err
 	}
 	opts := ndshm.GCOptions{DryRun: *dry, Force: *force}

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 )
 
 const inspectAbout = `
@@ -27,15 +28,15 @@ creator_alive, orphan, created (RFC 3339, null for a raw block) and users
 
 // runInspect is `ndshm inspect`.
 func runInspect(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "inspect", "inspect NAME [--json] [--dtype D --shape S [--order C|F]]", inspectAbout)
+	f := cmdflag.New(e.stdout, "inspect", "inspect NAME [--json] [--dtype D --shape S [--order C|F]]", inspectAbout)
 	var sf specFlags
 	sf.registerRead(f)
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME"); err != nil {
+	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
 	info, err := statBlock(blockName(pos[0]), f, &sf)
@@ -49,7 +50,7 @@ func runInspect(_ context.Context, e *env, args []string) error {
 }
 
 // statBlock describes the named block, raw if the flags say so.
-func statBlock(name string, f *cmdFlags, sf *specFlags) (ndshm.Info, error) {
+func statBlock(name string, f *cmdflag.Set, sf *specFlags) (ndshm.Info, error) {
 	raw, err := sf.raw(f)
 	if err != nil {
 		return ndshm.Info{}, err

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/progress"
 )
 
@@ -26,15 +27,15 @@ Prints nothing, or with --json the new block as inspect --json does.`
 
 // runLoad is `ndshm load`.
 func runLoad(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "load", "load FILE.npy NAME [--mode 0640] [--json]", loadAbout)
+	f := cmdflag.New(e.stdout, "load", "load FILE.npy NAME [--mode 0640] [--json]", loadAbout)
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
 	var mode modeValue
 	f.Var(&mode, "mode", modeUsage)
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "FILE", "NAME"); err != nil {
+	if err := f.Want(pos, "FILE", "NAME"); err != nil {
 		return err
 	}
 	b, err := loadBlock(ctx, e, pos[0], blockName(pos[1]), append(mode.opts(), ndshm.Persistent()))

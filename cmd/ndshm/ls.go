@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 )
 
 const lsAbout = `
@@ -22,13 +23,13 @@ not listed.
 
 // runLs is `ndshm ls`.
 func runLs(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "ls", "ls [--json]", lsAbout)
+	f := cmdflag.New(e.stdout, "ls", "ls [--json]", lsAbout)
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos); err != nil {
+	if err := f.Want(pos); err != nil {
 		return err
 	}
 	infos, err := ndshm.List()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -28,7 +29,7 @@ Prints nothing, or with --json the new block as inspect --json does.`
 
 // runRingCreate is `ndshm ring create`.
 func runRingCreate(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "ring create", "ring create NAME --dtype D --shape S --slots N "+
+	f := cmdflag.New(e.stdout, "ring create", "ring create NAME --dtype D --shape S --slots N "+
 		"[--mode broadcast|queue] [--policy block|overwrite] [--readers R] [--file-mode 0640] [--json]", ringCreateAbout)
 	var dt dtypeValue
 	var shape shapeValue
@@ -43,20 +44,20 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
 	var perm modeValue // --mode is the delivery mode here
 	f.Var(&perm, "file-mode", modeUsage)
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME"); err != nil {
+	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
 	switch {
-	case !dt.set || !shape.set || !f.isSet("slots"):
-		return f.usageErr("--dtype, --shape and --slots are required")
+	case !dt.set || !shape.set || !f.IsSet("slots"):
+		return f.UsageErr("--dtype, --shape and --slots are required")
 	case *slots < 1 || *slots > ring.MaxSlots:
-		return f.usageErr("--slots %d: want 1 to %d", *slots, ring.MaxSlots)
+		return f.UsageErr("--slots %d: want 1 to %d", *slots, ring.MaxSlots)
 	case *readers < 1 || *readers > ring.MaxReaders:
-		return f.usageErr("--readers %d: want 1 to %d", *readers, ring.MaxReaders)
+		return f.UsageErr("--readers %d: want 1 to %d", *readers, ring.MaxReaders)
 	}
 	cfg := ring.Config{DType: dt.d, Frame: shape.dims, Slots: *slots,
 		Mode: mode, Policy: policy, Readers: *readers}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/stream"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -41,21 +42,21 @@ type recvReport = stream.Report
 
 // runRingRecv is `ndshm ring recv`.
 func runRingRecv(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "ring recv", "ring recv NAME [--frames K] [--verify] [--timeout D] [--spin D] [--json]", ringRecvAbout)
+	f := cmdflag.New(e.stdout, "ring recv", "ring recv NAME [--frames K] [--verify] [--timeout D] [--spin D] [--json]", ringRecvAbout)
 	frames := f.Int("frames", 0, "stop after `K` frames (default: at the end of the stream)")
 	verify := f.Bool("verify", false, "check ring send's test pattern in every frame")
 	timeout := f.Duration("timeout", 30*time.Second, "give up after waiting `D` for a writer or a frame (default 30s; 0: never)")
 	spin := f.Duration("spin", 0, "poll for up to `D` before sleeping: lower latency for a core's polling")
 	asJSON := f.Bool("json", false, "print the report as JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos, "NAME")
+		err = f.Want(pos, "NAME")
 	}
 	switch {
 	case err != nil:
 		return err
 	case *frames < 0 || *timeout < 0 || *spin < 0:
-		return f.usageErr("--frames, --timeout and --spin cannot be negative")
+		return f.UsageErr("--frames, --timeout and --spin cannot be negative")
 	}
 	r, err := openRing(pos[0])
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -26,11 +27,11 @@ frame it holds, and the frames it missed and received.
 
 // runRingStat is `ndshm ring stat`.
 func runRingStat(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "ring stat", "ring stat NAME [--json]", ringStatAbout)
+	f := cmdflag.New(e.stdout, "ring stat", "ring stat NAME [--json]", ringStatAbout)
 	asJSON := f.Bool("json", false, "print the ring's state as JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos, "NAME")
+		err = f.Want(pos, "NAME")
 	}
 	if err != nil {
 		return err

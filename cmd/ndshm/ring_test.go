@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -108,7 +109,7 @@ func TestRingUsageErrors(t *testing.T) {
 	// The usage after an error points at a help that works.
 	var w bytes.Buffer
 	_, _, err := ndshmRun(t, "ring", "send")
-	if report(err, &w); !strings.Contains(w.String(), "usage: ndshm ring send NAME") ||
+	if cmdflag.Report(err, &w); !strings.Contains(w.String(), "usage: ndshm ring send NAME") ||
 		!strings.Contains(w.String(), "Run 'ndshm help ring send'") {
 		t.Errorf("ring send's usage error printed:\n%s", w.String())
 	}

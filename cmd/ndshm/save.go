@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/progress"
 )
 
@@ -24,21 +25,21 @@ not with FILE -, where standard output is the .npy file.`
 
 // runSave is `ndshm save`.
 func runSave(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "save", "save NAME FILE.npy [--force] [--json] [--dtype D --shape S [--order C|F]]", saveAbout)
+	f := cmdflag.New(e.stdout, "save", "save NAME FILE.npy [--force] [--json] [--dtype D --shape S [--order C|F]]", saveAbout)
 	var sf specFlags
 	sf.registerRead(f)
 	force := f.Bool("force", false, "overwrite FILE if it exists")
 	asJSON := f.Bool("json", false, "print what was written as JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME", "FILE"); err != nil {
+	if err := f.Want(pos, "NAME", "FILE"); err != nil {
 		return err
 	}
 	name, path := blockName(pos[0]), pos[1]
 	if path == "-" && *asJSON {
-		return f.usageErr("--json with FILE -: standard output is the .npy file")
+		return f.UsageErr("--json with FILE -: standard output is the .npy file")
 	}
 	sf.readOnly = true
 	b, err := openBlock(name, f, &sf)

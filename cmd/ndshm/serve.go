@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/server"
 )
@@ -51,7 +52,7 @@ type load struct{ name, file string }
 
 // runServe is `ndshm serve`.
 func runServe(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE] [--mode 0600] [--json]", serveAbout)
+	f := cmdflag.New(e.stdout, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE] [--mode 0600] [--json]", serveAbout)
 	socket := f.String("socket", server.DefaultSocket(), "listen on the unix socket `PATH`")
 	every := f.Duration("gc-interval", 2*time.Second, "remove orphans this often; 0 never")
 	var maxAnon int64
@@ -72,11 +73,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		loads = append(loads, load{blockName(name), file})
 		return nil
 	})
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos); err != nil {
+	if err := f.Want(pos); err != nil {
 		return err
 	}
 	bar := progress.New(e.stderr, "loading")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 )
 
 // specFlags are --dtype, --shape and --order: the array a new block
@@ -25,7 +26,7 @@ type specFlags struct {
 }
 
 // register adds the flags to f; what says what they describe.
-func (s *specFlags) register(f *cmdFlags, what string) {
+func (s *specFlags) register(f *cmdflag.Set, what string) {
 	f.Var(&s.dtype, "dtype", "the NumPy dtype `D` of "+what+", such as f8, <i4, uint8, complex128")
 	f.Var(&s.shape, "shape", "the shape `S` of "+what+": sizes such as 3,4 or (3, 4); '' for a scalar")
 	f.Var(&s.order, "order", "the memory order of "+what+", `C|F`: C row-major (default), F column-major")
@@ -33,7 +34,7 @@ func (s *specFlags) register(f *cmdFlags, what string) {
 
 // registerRead adds the flags of a command that maps an existing block:
 // the spec of a raw block, and --allow-foreign.
-func (s *specFlags) registerRead(f *cmdFlags) {
+func (s *specFlags) registerRead(f *cmdflag.Set) {
 	s.register(f, "a raw block")
 	f.BoolVar(&s.foreign, "allow-foreign", false, foreignUsage)
 }
@@ -54,12 +55,12 @@ func (s *specFlags) openOpts() []ndshm.Option {
 
 // raw reports whether the block is to be read raw, as the flags
 // describe it: only with both --dtype and --shape.
-func (s *specFlags) raw(f *cmdFlags) (bool, error) {
+func (s *specFlags) raw(f *cmdflag.Set) (bool, error) {
 	switch {
 	case s.dtype.set != s.shape.set:
-		return false, f.usageErr("--dtype and --shape go together (they describe a raw block)")
+		return false, f.UsageErr("--dtype and --shape go together (they describe a raw block)")
 	case s.order.set && !s.dtype.set:
-		return false, f.usageErr("--order needs --dtype and --shape (it describes a raw block)")
+		return false, f.UsageErr("--order needs --dtype and --shape (it describes a raw block)")
 	}
 	return s.dtype.set, nil
 }
@@ -71,7 +72,7 @@ func (s *specFlags) spec() ndshm.Spec {
 
 // openBlock maps the named block: raw as s describes it, or as its own
 // header describes it.
-func openBlock(name string, f *cmdFlags, s *specFlags) (*ndshm.Block, error) {
+func openBlock(name string, f *cmdflag.Set, s *specFlags) (*ndshm.Block, error) {
 	raw, err := s.raw(f)
 	if err != nil {
 		return nil, err

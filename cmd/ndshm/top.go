@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -26,15 +27,15 @@ prints one snapshot and exits; frames a second are then measured over one
 
 // runTop is `ndshm top`.
 func runTop(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "top", "top [--once] [--interval D]", topAbout)
+	f := cmdflag.New(e.stdout, "top", "top [--once] [--interval D]", topAbout)
 	once := f.Bool("once", false, "print one snapshot and exit")
 	every := f.Duration("interval", time.Second, "redraw every `D`, and measure frames a second over it")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos)
+		err = f.Want(pos)
 	}
 	if err == nil && *every <= 0 {
-		err = f.usageErr("--interval must be positive")
+		err = f.UsageErr("--interval must be positive")
 	}
 	if err != nil {
 		return err
