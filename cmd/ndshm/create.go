@@ -6,6 +6,7 @@ import (
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/elem"
+	"github.com/ndshm/ndshm/internal/specflag"
 )
 
 const createAbout = `
@@ -25,12 +26,12 @@ Prints nothing, or with --json the new block as inspect --json does.`
 // runCreate is `ndshm create`.
 func runCreate(ctx context.Context, e *env, args []string) error {
 	f := cmdflag.New(e.stdout, "create", "create NAME --dtype D --shape S [--order C|F] [--fill V] [--mode 0640] [--json]", createAbout)
-	var sf specFlags
-	sf.register(f, "the array")
+	var sf specflag.Flags
+	sf.Register(f, "the array")
 	fillWith := f.String("fill", "", "set every element to `V` (default zero)")
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
-	var mode modeValue
-	f.Var(&mode, "mode", modeUsage)
+	var mode specflag.Mode
+	f.Var(&mode, "mode", specflag.ModeUsage)
 	pos, err := f.Parse(args)
 	if err != nil {
 		return err
@@ -38,13 +39,13 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
-	if !sf.dtype.set || !sf.shape.set {
+	if !sf.DType.Given() || !sf.Shape.Given() {
 		return f.UsageErr("--dtype and --shape are required")
 	}
 	var item []byte
 	if f.IsSet("fill") {
 		// Parsed before the block exists, so a bad value leaves nothing.
-		if item, err = elem.Parse(sf.dtype.d, *fillWith); err != nil {
+		if item, err = elem.Parse(sf.DType.Value(), *fillWith); err != nil {
 			return f.UsageErr("%v", err)
 		}
 	}
@@ -55,10 +56,10 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 		if err := guard(func() error { return elem.Fill(ctx, b.Bytes(), item) }); err != nil {
 			return err
 		}
-		return mode.apply(b)
+		return mode.Apply(b)
 	}
-	opts := append(mode.opts(), ndshm.Persistent(), ndshm.Init(init))
-	b, err := ndshm.Create(name, sf.spec(), opts...)
+	opts := append(mode.Opts(), ndshm.Persistent(), ndshm.Init(init))
+	b, err := ndshm.Create(name, sf.Spec(), opts...)
 	if err != nil {
 		return err
 	}

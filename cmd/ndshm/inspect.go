@@ -10,6 +10,8 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/human"
+	"github.com/ndshm/ndshm/internal/specflag"
 )
 
 const inspectAbout = `
@@ -29,8 +31,8 @@ creator_alive, orphan, created (RFC 3339, null for a raw block) and users
 // runInspect is `ndshm inspect`.
 func runInspect(_ context.Context, e *env, args []string) error {
 	f := cmdflag.New(e.stdout, "inspect", "inspect NAME [--json] [--dtype D --shape S [--order C|F]]", inspectAbout)
-	var sf specFlags
-	sf.registerRead(f)
+	var sf specflag.Flags
+	sf.RegisterRead(f)
 	asJSON := f.Bool("json", false, "print JSON")
 	pos, err := f.Parse(args)
 	if err != nil {
@@ -50,8 +52,8 @@ func runInspect(_ context.Context, e *env, args []string) error {
 }
 
 // statBlock describes the named block, raw if the flags say so.
-func statBlock(name string, f *cmdflag.Set, sf *specFlags) (ndshm.Info, error) {
-	raw, err := sf.raw(f)
+func statBlock(name string, f *cmdflag.Set, sf *specflag.Flags) (ndshm.Info, error) {
+	raw, err := sf.Raw(f)
 	if err != nil {
 		return ndshm.Info{}, err
 	}
@@ -59,8 +61,8 @@ func statBlock(name string, f *cmdflag.Set, sf *specFlags) (ndshm.Info, error) {
 		info, err := ndshm.Stat(name)
 		return info, formatHint(err)
 	}
-	sf.readOnly = true
-	b, err := ndshm.OpenRaw(name, sf.spec(), sf.openOpts()...)
+	sf.ReadOnly = true
+	b, err := ndshm.OpenRaw(name, sf.Spec(), sf.OpenOpts()...)
 	if err != nil {
 		return ndshm.Info{}, foreignHint(err)
 	}
@@ -78,7 +80,7 @@ func writeInspect(w io.Writer, j blockJSON) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	for _, kv := range [][2]string{
 		{"name", j.Name}, {"kind", j.Kind}, {"dtype", j.DType},
-		{"shape", tupleShape(j.Shape)}, {"order", j.Order},
+		{"shape", human.Shape(j.Shape)}, {"order", j.Order},
 		{"count", strconv.Itoa(j.Count)},
 		{"size_bytes", fmt.Sprintf("%d (%s)", j.SizeBytes, humanBytes(int64(j.SizeBytes)))},
 		{"data_offset", strconv.FormatInt(j.DataOffset, 10)},

@@ -10,6 +10,7 @@ import (
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/progress"
+	"github.com/ndshm/ndshm/internal/specflag"
 )
 
 const loadAbout = `
@@ -29,8 +30,8 @@ Prints nothing, or with --json the new block as inspect --json does.`
 func runLoad(ctx context.Context, e *env, args []string) error {
 	f := cmdflag.New(e.stdout, "load", "load FILE.npy NAME [--mode 0640] [--json]", loadAbout)
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
-	var mode modeValue
-	f.Var(&mode, "mode", modeUsage)
+	var mode specflag.Mode
+	f.Var(&mode, "mode", specflag.ModeUsage)
 	pos, err := f.Parse(args)
 	if err != nil {
 		return err
@@ -38,7 +39,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err := f.Want(pos, "FILE", "NAME"); err != nil {
 		return err
 	}
-	b, err := loadBlock(ctx, e, pos[0], blockName(pos[1]), append(mode.opts(), ndshm.Persistent()))
+	b, err := loadBlock(ctx, e, pos[0], blockName(pos[1]), append(mode.Opts(), ndshm.Persistent()))
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		remove(b)
 		return err
 	}
-	if err := mode.apply(b); err != nil {
+	if err := mode.Apply(b); err != nil {
 		remove(b)
 		return err
 	}

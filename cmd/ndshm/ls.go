@@ -9,6 +9,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/human"
 )
 
 const lsAbout = `
@@ -53,7 +54,7 @@ func writeList(w io.Writer, infos []ndshm.Info, asJSON bool, now time.Time) erro
 	for _, info := range infos {
 		j := describe(info)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
-			j.Name, j.Kind, j.DType, tupleShape(j.Shape), humanBytes(int64(j.SizeBytes)),
+			j.Name, j.Kind, j.DType, human.Shape(j.Shape), humanBytes(int64(j.SizeBytes)),
 			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), yesNo(j.Orphan), pids(j.Users),
 			humanAge(now.Sub(info.Created)))
 	}

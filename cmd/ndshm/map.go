@@ -9,6 +9,7 @@ import (
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/progress"
+	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/pool"
 )
 
@@ -120,12 +121,12 @@ type poolFlags struct {
 	op      string
 	workers int
 	timeout time.Duration
-	spec    specFlags     // of a raw block, and --allow-foreign
-	bar     *progress.Bar // map's, moved as partitions complete; nil for reduce
+	spec    specflag.Flags // of a raw block, and --allow-foreign
+	bar     *progress.Bar  // map's, moved as partitions complete; nil for reduce
 }
 
 func (pf *poolFlags) register(f *cmdflag.Set, example string) {
-	pf.spec.registerRead(f)
+	pf.spec.RegisterRead(f)
 	f.StringVar(&pf.op, "op", "", "the op to run, `OP`, such as "+example)
 	f.IntVar(&pf.workers, "workers", 0, "the number `N` of worker processes (default: one per CPU; at most 4 per CPU and one per row)")
 	f.DurationVar(&pf.timeout, "timeout", 0, "kill a worker whose part takes longer than `D` (default: no limit)")
@@ -148,7 +149,7 @@ func (pf *poolFlags) check(f *cmdflag.Set) error {
 // open opens the block name, checks that the op runs on its dtype, and
 // starts the workers for it.
 func (pf *poolFlags) open(e *env, f *cmdflag.Set, name string, reduce bool) (*ndshm.Block, *pool.Pool, error) {
-	pf.spec.readOnly = reduce // a reduction only reads; a map writes
+	pf.spec.ReadOnly = reduce // a reduction only reads; a map writes
 	b, err := openBlock(blockName(name), f, &pf.spec)
 	if err != nil {
 		return nil, nil, err

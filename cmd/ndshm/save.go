@@ -11,6 +11,7 @@ import (
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/progress"
+	"github.com/ndshm/ndshm/internal/specflag"
 )
 
 const saveAbout = `
@@ -26,8 +27,8 @@ not with FILE -, where standard output is the .npy file.`
 // runSave is `ndshm save`.
 func runSave(ctx context.Context, e *env, args []string) error {
 	f := cmdflag.New(e.stdout, "save", "save NAME FILE.npy [--force] [--json] [--dtype D --shape S [--order C|F]]", saveAbout)
-	var sf specFlags
-	sf.registerRead(f)
+	var sf specflag.Flags
+	sf.RegisterRead(f)
 	force := f.Bool("force", false, "overwrite FILE if it exists")
 	asJSON := f.Bool("json", false, "print what was written as JSON")
 	pos, err := f.Parse(args)
@@ -41,7 +42,7 @@ func runSave(ctx context.Context, e *env, args []string) error {
 	if path == "-" && *asJSON {
 		return f.UsageErr("--json with FILE -: standard output is the .npy file")
 	}
-	sf.readOnly = true
+	sf.ReadOnly = true
 	b, err := openBlock(name, f, &sf)
 	if err != nil {
 		return err

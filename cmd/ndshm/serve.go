@@ -15,6 +15,7 @@ import (
 
 	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/progress"
+	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/server"
 )
 
@@ -61,7 +62,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		maxAnon = int64(n)
 		return err
 	})
-	var mode modeValue
+	var mode specflag.Mode
 	f.Var(&mode, "mode", "the permission bits `MODE` of the socket and of the blocks the server makes, in octal; set exactly, whatever the umask")
 	asJSON := f.Bool("json", false, "log JSON lines: {\"time\",\"msg\"}")
 	var loads []load
@@ -86,7 +87,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		bar.Clear()
 		logf(format, args...)
 	}}
-	srv.Perm = mode.perm
+	srv.Perm = mode.Perm()
 	if *every <= 0 {
 		srv.GCInterval = -1 // the flag's 0 is the server's never
 	}

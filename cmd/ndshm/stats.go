@@ -9,6 +9,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/pool"
 )
 
@@ -28,8 +29,8 @@ same kernels run in this process, so both print the same numbers.`
 // runStats is `ndshm stats`.
 func runStats(ctx context.Context, e *env, args []string) error {
 	f := cmdflag.New(e.stdout, "stats", "stats NAME [--json] [--workers N] [--dtype D --shape S [--order C|F]]", statsAbout)
-	var sf specFlags
-	sf.registerRead(f)
+	var sf specflag.Flags
+	sf.RegisterRead(f)
 	workers := f.Int("workers", 0, "compute in `N` worker processes (default: in this process; at most 4 per CPU and one per row)")
 	asJSON := f.Bool("json", false, "print JSON (NaN and ±Inf as null)")
 	pos, err := f.Parse(args)
@@ -39,7 +40,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
-	sf.readOnly = true
+	sf.ReadOnly = true
 	b, err := openBlock(blockName(pos[0]), f, &sf)
 	if err != nil {
 		return err

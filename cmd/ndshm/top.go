@@ -10,6 +10,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -134,7 +135,7 @@ func (s *snapshot) write(w io.Writer) error {
 	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tPID\tALIVE\tUSERS")
 	for _, info := range s.blocks {
 		j := describe(info)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Kind, j.DType, tupleShape(j.Shape),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Kind, j.DType, human.Shape(j.Shape),
 			humanBytes(int64(j.SizeBytes)), j.CreatorPID, yesNo(j.CreatorAlive), pids(j.Users))
 	}
 	if err := tw.Flush(); err != nil {
