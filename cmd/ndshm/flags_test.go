@@ -11,14 +11,14 @@ import (
 func TestHelpShowsDefaults(t *testing.T) {
 	n := 0
 	for _, d := range commandTree(context.Background(), commands) {
-		paths := [][]string{{d.name}}
-		if d.name == "help" {
+		paths := [][]string{{d.Name}}
+		if d.Name == "help" {
 			continue
 		}
-		if d.subs != nil {
+		if d.Subs != nil {
 			paths = nil
-			for _, s := range d.subs {
-				paths = append(paths, []string{d.name, s.name})
+			for _, s := range d.Subs {
+				paths = append(paths, []string{d.Name, s.Name})
 			}
 		}
 		for _, path := range paths {
