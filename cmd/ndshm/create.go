@@ -5,7 +5,9 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/elem"
+	"github.com/ndshm/ndshm/internal/fault"
 	"github.com/ndshm/ndshm/internal/specflag"
 )
 
@@ -53,7 +55,7 @@ func runCreate(ctx context.Context, e *env, args []string) error {
 	// Filled before it is named: nobody sees a half-filled block.
 	// So is its mode set: nobody opens it while the umask's bits are off.
 	init := func(b *ndshm.Block) error {
-		if err := guard(func() error { return elem.Fill(ctx, b.Bytes(), item) }); err != nil {
+		if err := fault.Guard(func() error { return elem.Fill(ctx, b.Bytes(), item) }); err != nil {
 			return err
 		}
 		return mode.Apply(b)
@@ -74,7 +76,7 @@ func closeMade(e *env, b *ndshm.Block, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return writeJSON(e.stdout, describe(info))
+		return describe.WriteJSON(e.stdout, describe.Of(info))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/demo"
+	"github.com/ndshm/ndshm/internal/describe"
 )
 
 // runDemo is `ndshm demo`: the demo is internal/demo's.
@@ -27,5 +28,5 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil || !*asJSON {
 		return err
 	}
-	return writeJSON(e.stdout, res)
+	return describe.WriteJSON(e.stdout, res)
 }

@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"strconv"
-	"text/tabwriter"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
-	"github.com/ndshm/ndshm/internal/human"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/specflag"
 )
 
@@ -46,9 +41,9 @@ func runInspect(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, describe(info))
+		return describe.WriteJSON(e.stdout, describe.Of(info))
 	}
-	return writeInspect(e.stdout, describe(info))
+	return describe.WriteBlock(e.stdout, describe.Of(info))
 }
 
 // statBlock describes the named block, raw if the flags say so.
@@ -68,40 +63,4 @@ func statBlock(name string, f *cmdflag.Set, sf *specflag.Flags) (ndshm.Info, err
 	}
 	defer b.Close()
 	return b.Info(), nil
-}
-
-// writeInspect prints a block as aligned "key: value" lines, in the
-// order and with the names of the JSON keys.
-func writeInspect(w io.Writer, j blockJSON) error {
-	created := "-"
-	if j.Created != nil {
-		created = *j.Created
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	for _, kv := range [][2]string{
-		{"name", j.Name}, {"kind", j.Kind}, {"dtype", j.DType},
-		{"shape", human.Shape(j.Shape)}, {"order", j.Order},
-		{"count", strconv.Itoa(j.Count)},
-		{"size_bytes", fmt.Sprintf("%d (%s)", j.SizeBytes, humanBytes(int64(j.SizeBytes)))},
-		{"data_offset", strconv.FormatInt(j.DataOffset, 10)},
-		{"file_size_bytes", fmt.Sprintf("%d (%s)", j.FileSizeBytes, humanBytes(j.FileSizeBytes))},
-		{"persistent", strconv.FormatBool(j.Persistent)},
-		{"anonymous", strconv.FormatBool(j.Anonymous)},
-		{"creator_pid", strconv.Itoa(j.CreatorPID)},
-		{"creator_alive", strconv.FormatBool(j.CreatorAlive)},
-		{"orphan", strconv.FormatBool(j.Orphan)},
-		{"created", created},
-		{"users", pids(j.Users)},
-	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
-	}
-	return tw.Flush()
-}
-
-// writeJSON prints v as indented JSON.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // dtypes are "<f8", not "\u003cf8"
-	return enc.Encode(v)
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ndshm/ndshm/internal/describe"
 )
 
 // Every command that reports something prints JSON with --json, in one
@@ -141,7 +143,7 @@ func TestLoadStdinQuiet(t *testing.T) {
 	if err := run(context.Background(), []string{"load", "-", b, "--json"}, bytes.NewReader(npy.Bytes()), &out, &errOut); err != nil || errOut.Len() > 0 {
 		t.Fatalf("load -: %v, stderr %q", err, &errOut)
 	}
-	if j := decodeJSON[blockJSON](t, out.String()); j.DType != "<i2" || j.Count != 12 {
+	if j := decodeJSON[describe.Block](t, out.String()); j.DType != "<i2" || j.Count != 12 {
 		t.Errorf("load - made %+v", j)
 	}
 	if got := mustRun(t, "stats", b, "--json"); !strings.Contains(got, `"sum": 84`) {

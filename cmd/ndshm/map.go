@@ -8,6 +8,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/pool"
@@ -68,7 +69,7 @@ func runMap(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, newMapJSON(b, pf.op, *out, p.Workers(), time.Since(start)))
+		return describe.WriteJSON(e.stdout, newMapJSON(b, pf.op, *out, p.Workers(), time.Since(start)))
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/pool"
 )
 
@@ -68,7 +69,7 @@ func runReduce(ctx context.Context, e *env, args []string) error {
 		r.Value = &v
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, r)
+		return describe.WriteJSON(e.stdout, r)
 	}
 	return r.write(e.stdout)
 }

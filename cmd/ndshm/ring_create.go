@@ -6,6 +6,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -76,7 +77,7 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, describe(info))
+		return describe.WriteJSON(e.stdout, describe.Of(info))
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/stream"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -131,10 +133,10 @@ func (c *receiver) receive(ctx context.Context, rd *ring.Reader, k int) error {
 
 func printRecv(w io.Writer, rep recvReport, frameBytes int, asJSON bool) error {
 	if asJSON {
-		return writeJSON(w, rep)
+		return describe.WriteJSON(w, rep)
 	}
 	_, err := fmt.Fprintf(w, "received %d frames of %s: %.1f frames/s, %.1f MiB/s; latency p50 %.0fµs p99 %.0fµs; "+
-		"lost %d, duplicated %d, torn %d, missed %d\n", rep.Frames, humanBytes(int64(frameBytes)),
+		"lost %d, duplicated %d, torn %d, missed %d\n", rep.Frames, human.Bytes(int64(frameBytes)),
 		rep.FPS, rep.FPS*float64(frameBytes)/(1<<20), rep.P50, rep.P99, rep.Lost, rep.Dup, rep.Torn, rep.Missed)
 	return err
 }

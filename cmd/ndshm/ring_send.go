@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/stream"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -71,10 +73,10 @@ func runRingSend(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, rep)
+		return describe.WriteJSON(e.stdout, rep)
 	}
 	_, err = fmt.Fprintf(e.stdout, "sent %d frames of %s in %s: %.1f frames/s, %.1f MiB/s\n", rep.Frames,
-		humanBytes(int64(rep.FrameBytes)), round(time.Duration(rep.Seconds*float64(time.Second))), rep.FPS, rep.BytesPerS/(1<<20))
+		human.Bytes(int64(rep.FrameBytes)), human.Duration(time.Duration(rep.Seconds*float64(time.Second))), rep.FPS, rep.BytesPerS/(1<<20))
 	return err
 }
 

@@ -12,12 +12,13 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/ring"
 )
 
 func TestRingCreateStatRm(t *testing.T) {
 	name := newName(t)
-	info := decodeJSON[blockJSON](t, mustRun(t, "ring", "create", name, "--dtype", "<i2", "--shape", "2,3",
+	info := decodeJSON[describe.Block](t, mustRun(t, "ring", "create", name, "--dtype", "<i2", "--shape", "2,3",
 		"--slots", "4", "--mode", "queue", "--policy", "overwrite", "--readers", "2", "--json"))
 	if info.Kind != "ring" || info.DType != "<i2" || !slices.Equal(info.Shape, []int{4, 2, 3}) || !info.Persistent {
 		t.Errorf("ring create --json: %+v", info)

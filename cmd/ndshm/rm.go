@@ -8,6 +8,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 )
 
 const rmAbout = `
@@ -44,7 +45,7 @@ func runRm(_ context.Context, e *env, args []string) error {
 		js = append(js, j)
 	}
 	if *asJSON {
-		if err := writeJSON(e.stdout, js); err != nil {
+		if err := describe.WriteJSON(e.stdout, js); err != nil {
 			return err
 		}
 	}

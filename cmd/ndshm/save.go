@@ -10,6 +10,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/internal/specflag"
 )
@@ -59,7 +60,7 @@ func runSave(ctx context.Context, e *env, args []string) error {
 	if err != nil || !*asJSON {
 		return err
 	}
-	return writeJSON(e.stdout, saveJSON{Name: name, Path: path, SizeBytes: n})
+	return describe.WriteJSON(e.stdout, saveJSON{Name: name, Path: path, SizeBytes: n})
 }
 
 // saveJSON is save --json's report.

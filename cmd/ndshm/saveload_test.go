@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/progress"
 )
 
@@ -54,7 +55,7 @@ func TestSaveLoad(t *testing.T) {
 	if _, _, err := ndshmRun(t, "load", path, copyName); !errors.Is(err, fs.ErrExist) {
 		t.Errorf("load over an existing block: %v", err)
 	}
-	j := decodeJSON[blockJSON](t, mustRun(t, "load", "--json", path, "/dev/shm/"+newName(t)))
+	j := decodeJSON[describe.Block](t, mustRun(t, "load", "--json", path, "/dev/shm/"+newName(t)))
 	if j.DType != "<i2" || j.Order != "F" || j.SizeBytes != 30 {
 		t.Errorf("load --json: %+v", j)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/server"
@@ -58,7 +59,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	every := f.Duration("gc-interval", 2*time.Second, "remove orphans this often; 0 never")
 	var maxAnon int64
 	f.Func("max-anon", "refuse anonymous blocks larger than `SIZE` (64MiB, 2GiB; default: half the memory free at start)", func(v string) error {
-		n, err := parseSize(v)
+		n, err := human.ParseBytes(v)
 		maxAnon = int64(n)
 		return err
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/pool"
 )
@@ -51,7 +52,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, statsJSON{
+		return describe.WriteJSON(e.stdout, statsJSON{
 			Name: b.Name(), DType: b.DType().String(), Count: int(s.Count),
 			Sum: jsonFloat(s.Sum), Min: jsonFloat(s.Min), Max: jsonFloat(s.Max), Mean: jsonFloat(s.Mean()),
 		})

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
-	"github.com/ndshm/ndshm/internal/human"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -131,14 +130,7 @@ func (s *snapshot) rate(name string) (float64, bool) {
 // write prints the blocks, then each ring's state.
 func (s *snapshot) write(w io.Writer) error {
 	fmt.Fprintf(w, "ndshm top  %s  %d blocks, %d rings\n\n", s.at.Format(time.TimeOnly), len(s.blocks), len(s.rings))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tPID\tALIVE\tUSERS")
-	for _, info := range s.blocks {
-		j := describe(info)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Kind, j.DType, human.Shape(j.Shape),
-			humanBytes(int64(j.SizeBytes)), j.CreatorPID, yesNo(j.CreatorAlive), pids(j.Users))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := describe.WriteUsers(w, s.blocks); err != nil {
 		return err
 	}
 	var errs []error
@@ -152,7 +144,7 @@ func (s *snapshot) write(w io.Writer) error {
 			rate = fmt.Sprintf("%.1f", fps)
 		}
 		fmt.Fprintf(w, "\nframes/s: %s\n", rate)
-		errs = append(errs, printRingStat(w, r.stat))
+		errs = append(errs, describe.WriteRing(w, r.stat))
 	}
 	return errors.Join(errs...)
 }
