@@ -169,6 +169,9 @@ func (p *Pool) dispatch(ctx context.Context, c *call) ([]Stats, error) {
 			}
 			stats[i] = s
 			done.Add(1)
+			if p.o.progress != nil {
+				p.o.progress(c.parts[i].hi - c.parts[i].lo)
+			}
 		}
 	}
 	if workers := min(p.n, len(c.parts)); workers <= 1 || p.mode == modeSerial {

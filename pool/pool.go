@@ -150,9 +150,10 @@ func (p *Pool) Close() error {
 type Option func(*options)
 
 type options struct {
-	command func() *exec.Cmd
-	timeout time.Duration
-	chunk   int
+	command  func() *exec.Cmd
+	timeout  time.Duration
+	chunk    int
+	progress func(rows int)
 }
 
 // Command has a process pool start each worker with a command from f, a
@@ -176,6 +177,13 @@ func TaskTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 // partitions balance uneven work, and a failed partition has less to
 // redo. Workers take partitions in order as they finish others.
 func ChunkRows(n int) Option { return func(o *options) { o.chunk = max(n, 0) } }
+
+// Progress has the pool call f with a partition's number of rows each
+// time one completes, in any call, so that a caller can show how far a
+// long Map has got (with ChunkRows, in steps smaller than a worker's
+// share). f is called from the goroutines that run the partitions,
+// concurrently: it must be safe for that, and quick.
+func Progress(f func(rows int)) Option { return func(o *options) { o.progress = f } }
 
 // Map runs op, such as "sqrt" or "affine=2,1", over b's array in place:
 // each worker transforms its own partition, a contiguous range of rows

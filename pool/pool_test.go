@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -183,4 +184,38 @@ func TestWorkerKeepsBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.Goroutines(1).Release(blocks[4]) // harmless
+}
+
+// Progress reports every partition once, with its rows, in every kind of
+// pool and for maps and reductions alike.
+func TestProgress(t *testing.T) {
+	var mu sync.Mutex
+	var calls, rows int
+	count := pool.Progress(func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls, rows = calls+1, rows+n
+	})
+	for _, tc := range []struct {
+		p     *pool.Pool
+		parts int
+	}{
+		{newProcs(t, 2, count, pool.ChunkRows(3)), 4},
+		{pool.Goroutines(3, count), 3},
+		{pool.Serial(count, pool.ChunkRows(4)), 3},
+	} {
+		b, _ := ones(t, 10)
+		for _, reduce := range []bool{false, true} {
+			calls, rows = 0, 0
+			var err error
+			if reduce {
+				_, err = tc.p.Reduce(context.Background(), b, "sum")
+			} else {
+				err = tc.p.Map(context.Background(), b, "scale=2")
+			}
+			if err != nil || calls != tc.parts || rows != 10 {
+				t.Errorf("%s (reduce %v): %v; %d calls for %d rows, want %d for 10", poolName(tc.p), reduce, err, calls, rows, tc.parts)
+			}
+		}
+	}
 }

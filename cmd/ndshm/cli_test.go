@@ -1,10 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"flag"
 	"maps"
 	"runtime/debug"
 	"slices"
@@ -144,55 +140,5 @@ func TestUsageErrors(t *testing.T) {
 		if exists(name) {
 			t.Fatalf("ndshm %q made %s", tc.args, name)
 		}
-	}
-}
-
-func TestReport(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		code int
-		want string
-	}{
-		{nil, 0, ""},
-		{errors.New("boom"), 1, "ndshm: boom\n"},
-		{errors.Join(errors.New("a"), errors.New("b")), 1, "ndshm: a\nndshm: b\n"},
-		{context.Canceled, 1, "ndshm: interrupted\n"},
-		{&usageError{err: errors.New("bad")}, 2, "ndshm: bad\n"},
-		{&usageError{err: errors.New("bad"), usage: usage}, 2, "ndshm: bad\n\nusage: ndshm COMMAND"},
-		{&usageError{usage: usage}, 2, "usage: ndshm COMMAND"},
-	} {
-		var w bytes.Buffer
-		if code := report(tc.err, &w); code != tc.code || !strings.HasPrefix(w.String(), tc.want) || tc.want == "" && w.Len() > 0 {
-			t.Errorf("report(%v) = %d, %q; want %d, %q...", tc.err, code, w.String(), tc.code, tc.want)
-		}
-	}
-}
-
-func TestParseInterleaved(t *testing.T) {
-	for _, tc := range []struct {
-		args, pos []string
-		json      bool
-		dtype     string
-	}{
-		{[]string{"A", "--dtype", "f8", "--json"}, []string{"A"}, true, "<f8"},
-		{[]string{"--dtype", "f8", "A", "B", "-json"}, []string{"A", "B"}, true, "<f8"},
-		{[]string{"A", "--", "--json", "-x"}, []string{"A", "--json", "-x"}, false, ""},
-		{[]string{"--json", "--", "-A"}, []string{"-A"}, true, ""},
-		{[]string{"-", "--json=false"}, []string{"-"}, false, ""},
-		{nil, nil, false, ""},
-	} {
-		f := newFlags(&env{}, "test", "test", "")
-		var sf specFlags
-		sf.register(f, "x")
-		asJSON := f.Bool("json", false, "")
-		pos, err := f.parse(tc.args)
-		if err != nil || !slices.Equal(pos, tc.pos) || *asJSON != tc.json || sf.dtype.String() != tc.dtype {
-			t.Errorf("parse(%q) = %q, %v, json %v, dtype %q; want %q, json %v, dtype %q",
-				tc.args, pos, err, *asJSON, sf.dtype.String(), tc.pos, tc.json, tc.dtype)
-		}
-	}
-	f := newFlags(&env{stdout: new(bytes.Buffer)}, "test", "test", "")
-	if _, err := f.parse([]string{"x", "-h"}); !errors.Is(err, flag.ErrHelp) {
-		t.Errorf("parse -h: %v", err)
 	}
 }

@@ -15,8 +15,8 @@ func TestCompletionScripts(t *testing.T) {
 	for _, shell := range []string{"bash", "zsh"} {
 		out := mustRun(t, "completion", shell)
 		for _, d := range commandTree(context.Background(), commands) {
-			if !strings.Contains(out, d.name) {
-				t.Errorf("%s script does not mention %s", shell, d.name)
+			if !strings.Contains(out, d.Name) {
+				t.Errorf("%s script does not mention %s", shell, d.Name)
 			}
 		}
 		for _, tc := range []struct {

@@ -4,7 +4,11 @@ import (
 	"context"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/elem"
+	"github.com/ndshm/ndshm/internal/fault"
+	"github.com/ndshm/ndshm/internal/specflag"
 )
 
 const createAbout = `
@@ -23,41 +27,41 @@ Prints nothing, or with --json the new block as inspect --json does.`
 
 // runCreate is `ndshm create`.
 func runCreate(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "create", "create NAME --dtype D --shape S [--order C|F] [--fill V] [--mode 0640] [--json]", createAbout)
-	var sf specFlags
-	sf.register(f, "the array")
+	f := cmdflag.New(e.stdout, "create", "create NAME --dtype D --shape S [--order C|F] [--fill V] [--mode 0640] [--json]", createAbout)
+	var sf specflag.Flags
+	sf.Register(f, "the array")
 	fillWith := f.String("fill", "", "set every element to `V` (default zero)")
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
-	var mode modeValue
-	f.Var(&mode, "mode", modeUsage)
-	pos, err := f.parse(args)
+	var mode specflag.Mode
+	f.Var(&mode, "mode", specflag.ModeUsage)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME"); err != nil {
+	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
-	if !sf.dtype.set || !sf.shape.set {
-		return f.usageErr("--dtype and --shape are required")
+	if !sf.DType.Given() || !sf.Shape.Given() {
+		return f.UsageErr("--dtype and --shape are required")
 	}
 	var item []byte
-	if f.isSet("fill") {
+	if f.IsSet("fill") {
 		// Parsed before the block exists, so a bad value leaves nothing.
-		if item, err = elem.Parse(sf.dtype.d, *fillWith); err != nil {
-			return f.usageErr("%v", err)
+		if item, err = elem.Parse(sf.DType.Value(), *fillWith); err != nil {
+			return f.UsageErr("%v", err)
 		}
 	}
 	name := blockName(pos[0])
 	// Filled before it is named: nobody sees a half-filled block.
 	// So is its mode set: nobody opens it while the umask's bits are off.
 	init := func(b *ndshm.Block) error {
-		if err := guard(func() error { return elem.Fill(ctx, b.Bytes(), item) }); err != nil {
+		if err := fault.Guard(func() error { return elem.Fill(ctx, b.Bytes(), item) }); err != nil {
 			return err
 		}
-		return mode.apply(b)
+		return mode.Apply(b)
 	}
-	opts := append(mode.opts(), ndshm.Persistent(), ndshm.Init(init))
-	b, err := ndshm.Create(name, sf.spec(), opts...)
+	opts := append(mode.Opts(), ndshm.Persistent(), ndshm.Init(init))
+	b, err := ndshm.Create(name, sf.Spec(), opts...)
 	if err != nil {
 		return err
 	}
@@ -72,7 +76,7 @@ func closeMade(e *env, b *ndshm.Block, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return writeJSON(e.stdout, describe(info))
+		return describe.WriteJSON(e.stdout, describe.Of(info))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/elem"
 )
 
@@ -70,7 +71,7 @@ func TestCreate(t *testing.T) {
 
 func TestCreateJSON(t *testing.T) {
 	name := newName(t)
-	j := decodeJSON[blockJSON](t, mustRun(t, "create", name, "--json", "--dtype", "<u2", "--shape", "4,5", "--order", "F"))
+	j := decodeJSON[describe.Block](t, mustRun(t, "create", name, "--json", "--dtype", "<u2", "--shape", "4,5", "--order", "F"))
 	if j.Name != name || j.Kind != "array" || j.DType != "<u2" || !slices.Equal(j.Shape, []int{4, 5}) ||
 		j.Order != "F" || j.SizeBytes != 40 || !j.Persistent || j.Created == nil {
 		t.Errorf("create --json said %+v", j)

@@ -4,16 +4,18 @@ import (
 	"context"
 	"io"
 
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/demo"
+	"github.com/ndshm/ndshm/internal/describe"
 )
 
 // runDemo is `ndshm demo`: the demo is internal/demo's.
 func runDemo(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "demo", "demo [--json]", demo.About)
+	f := cmdflag.New(e.stdout, "demo", "demo [--json]", demo.About)
 	asJSON := f.Bool("json", false, "print the measured results as JSON instead of the story")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos)
+		err = f.Want(pos)
 	}
 	if err != nil {
 		return err
@@ -26,5 +28,5 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil || !*asJSON {
 		return err
 	}
-	return writeJSON(e.stdout, res)
+	return describe.WriteJSON(e.stdout, res)
 }

@@ -11,14 +11,14 @@ import (
 func TestHelpShowsDefaults(t *testing.T) {
 	n := 0
 	for _, d := range commandTree(context.Background(), commands) {
-		paths := [][]string{{d.name}}
-		if d.name == "help" {
+		paths := [][]string{{d.Name}}
+		if d.Name == "help" {
 			continue
 		}
-		if d.subs != nil {
+		if d.Subs != nil {
 			paths = nil
-			for _, s := range d.subs {
-				paths = append(paths, []string{d.name, s.name})
+			for _, s := range d.Subs {
+				paths = append(paths, []string{d.Name, s.Name})
 			}
 		}
 		for _, path := range paths {
@@ -57,20 +57,6 @@ func TestErrorsSpellFlagsAsHelp(t *testing.T) {
 		_, _, err := ndshmRun(t, tc.args...)
 		if !isUsage(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ndshm %q: %v, want a usage error containing %q", tc.args, err, tc.want)
-		}
-	}
-}
-
-func TestDashes(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"flag provided but not defined: -x", "flag provided but not defined: --x"},
-		{"flag needs an argument: -gc-interval", "flag needs an argument: --gc-interval"},
-		{`invalid value "-1" for flag -n: parse error`, `invalid value "-1" for flag --n: parse error`},
-		{`invalid boolean value "-v" for -json: parse error`, `invalid boolean value "-v" for --json: parse error`},
-		{"bad flag syntax: ---x", "bad flag syntax: ---x"},
-	} {
-		if got := dashes(tc.in); got != tc.want {
-			t.Errorf("dashes(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/human"
 )
 
 const gcAbout = `
@@ -29,15 +32,15 @@ With --dry-run nothing is removed and the output says what would be.`
 
 // runGC is `ndshm gc`.
 func runGC(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "gc", "gc [--dry-run] [--force] [--json]", gcAbout)
+	f := cmdflag.New(e.stdout, "gc", "gc [--dry-run] [--force] [--json]", gcAbout)
 	dry := f.Bool("dry-run", false, "say what would be removed, remove nothing")
 	force := f.Bool("force", false, "remove orphans even while live processes map them")
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos); err != nil {
+	if err := f.Want(pos); err != nil {
 		return err
 	}
 	opts := ndshm.GCOptions{DryRun: *dry, Force: *force}
@@ -90,7 +93,7 @@ func (r gcReport) write(w io.Writer) {
 		if len(c.Users) > 0 {
 			users = fmt.Sprintf("; mapped by pids %s, freed when they unmap it", pidList(c.Users))
 		}
-		fmt.Fprintf(w, "%s %s (%s, creator pid %d dead%s)\n", verb, c.Name, humanBytes(c.FileSize), c.CreatorPID, users)
+		fmt.Fprintf(w, "%s %s (%s, creator pid %d dead%s)\n", verb, c.Name, human.Bytes(c.FileSize), c.CreatorPID, users)
 	}
 	for _, c := range r.kept {
 		fmt.Fprintf(w, "%s %s: still mapped by pids %s (use --force)\n", keep, c.Name, pidList(c.Users))
@@ -99,29 +102,29 @@ func (r gcReport) write(w io.Writer) {
 		fmt.Fprintf(w, "skipped %s: removed or replaced by another process meanwhile\n", c.Name)
 	}
 	if r.dry {
-		fmt.Fprintf(w, "%d would be removed, %s would be freed\n", len(r.removed), humanBytes(r.freed))
+		fmt.Fprintf(w, "%d would be removed, %s would be freed\n", len(r.removed), human.Bytes(r.freed))
 		return
 	}
-	fmt.Fprintf(w, "%d removed, %s freed\n", len(r.removed), humanBytes(r.freed))
+	fmt.Fprintf(w, "%d removed, %s freed\n", len(r.removed), human.Bytes(r.freed))
 }
 
 // gcJSON is gc --json's output.
 type gcJSON struct {
-	Removed    []blockJSON `json:"removed"`
-	Kept       []blockJSON `json:"kept"`
-	FreedBytes int64       `json:"freed_bytes"`
-	DryRun     bool        `json:"dry_run"`
+	Removed    []describe.Block `json:"removed"`
+	Kept       []describe.Block `json:"kept"`
+	FreedBytes int64            `json:"freed_bytes"`
+	DryRun     bool             `json:"dry_run"`
 }
 
 func (r gcReport) writeJSON(w io.Writer) error {
-	j := gcJSON{Removed: []blockJSON{}, Kept: []blockJSON{}, FreedBytes: r.freed, DryRun: r.dry}
+	j := gcJSON{Removed: []describe.Block{}, Kept: []describe.Block{}, FreedBytes: r.freed, DryRun: r.dry}
 	for _, c := range r.removed {
-		j.Removed = append(j.Removed, describe(c.Info))
+		j.Removed = append(j.Removed, describe.Of(c.Info))
 	}
 	for _, c := range r.kept {
-		j.Kept = append(j.Kept, describe(c.Info))
+		j.Kept = append(j.Kept, describe.Of(c.Info))
 	}
-	return writeJSON(w, j)
+	return describe.WriteJSON(w, j)
 }
 
 // pidList writes pids as "4,5".

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
@@ -160,7 +161,7 @@ func TestGCJSON(t *testing.T) {
 	}
 }
 
-func find(js []blockJSON, name string) *blockJSON {
+func find(js []describe.Block, name string) *describe.Block {
 	for i := range js {
 		if js[i].Name == name {
 			return &js[i]

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"strconv"
-	"text/tabwriter"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/specflag"
 )
 
 const inspectAbout = `
@@ -27,15 +25,15 @@ creator_alive, orphan, created (RFC 3339, null for a raw block) and users
 
 // runInspect is `ndshm inspect`.
 func runInspect(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "inspect", "inspect NAME [--json] [--dtype D --shape S [--order C|F]]", inspectAbout)
-	var sf specFlags
-	sf.registerRead(f)
+	f := cmdflag.New(e.stdout, "inspect", "inspect NAME [--json] [--dtype D --shape S [--order C|F]]", inspectAbout)
+	var sf specflag.Flags
+	sf.RegisterRead(f)
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME"); err != nil {
+	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
 	info, err := statBlock(blockName(pos[0]), f, &sf)
@@ -43,14 +41,14 @@ func runInspect(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, describe(info))
+		return describe.WriteJSON(e.stdout, describe.Of(info))
 	}
-	return writeInspect(e.stdout, describe(info))
+	return describe.WriteBlock(e.stdout, describe.Of(info))
 }
 
 // statBlock describes the named block, raw if the flags say so.
-func statBlock(name string, f *cmdFlags, sf *specFlags) (ndshm.Info, error) {
-	raw, err := sf.raw(f)
+func statBlock(name string, f *cmdflag.Set, sf *specflag.Flags) (ndshm.Info, error) {
+	raw, err := sf.Raw(f)
 	if err != nil {
 		return ndshm.Info{}, err
 	}
@@ -58,47 +56,11 @@ func statBlock(name string, f *cmdFlags, sf *specFlags) (ndshm.Info, error) {
 		info, err := ndshm.Stat(name)
 		return info, formatHint(err)
 	}
-	sf.readOnly = true
-	b, err := ndshm.OpenRaw(name, sf.spec(), sf.openOpts()...)
+	sf.ReadOnly = true
+	b, err := ndshm.OpenRaw(name, sf.Spec(), sf.OpenOpts()...)
 	if err != nil {
 		return ndshm.Info{}, foreignHint(err)
 	}
 	defer b.Close()
 	return b.Info(), nil
-}
-
-// writeInspect prints a block as aligned "key: value" lines, in the
-// order and with the names of the JSON keys.
-func writeInspect(w io.Writer, j blockJSON) error {
-	created := "-"
-	if j.Created != nil {
-		created = *j.Created
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	for _, kv := range [][2]string{
-		{"name", j.Name}, {"kind", j.Kind}, {"dtype", j.DType},
-		{"shape", tupleShape(j.Shape)}, {"order", j.Order},
-		{"count", strconv.Itoa(j.Count)},
-		{"size_bytes", fmt.Sprintf("%d (%s)", j.SizeBytes, humanBytes(int64(j.SizeBytes)))},
-		{"data_offset", strconv.FormatInt(j.DataOffset, 10)},
-		{"file_size_bytes", fmt.Sprintf("%d (%s)", j.FileSizeBytes, humanBytes(j.FileSizeBytes))},
-		{"persistent", strconv.FormatBool(j.Persistent)},
-		{"anonymous", strconv.FormatBool(j.Anonymous)},
-		{"creator_pid", strconv.Itoa(j.CreatorPID)},
-		{"creator_alive", strconv.FormatBool(j.CreatorAlive)},
-		{"orphan", strconv.FormatBool(j.Orphan)},
-		{"created", created},
-		{"users", pids(j.Users)},
-	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
-	}
-	return tw.Flush()
-}
-
-// writeJSON prints v as indented JSON.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // dtypes are "<f8", not "\u003cf8"
-	return enc.Encode(v)
 }

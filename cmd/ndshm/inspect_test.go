@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
@@ -31,8 +32,8 @@ func TestInspect(t *testing.T) {
 			t.Errorf("inspect --json lacks %q: %s", k, out)
 		}
 	}
-	j := decodeJSON[blockJSON](t, out)
-	want := blockJSON{Name: name, Kind: "array", DType: "<i4", Shape: []int{2, 3}, Order: "F", Count: 6,
+	j := decodeJSON[describe.Block](t, out)
+	want := describe.Block{Name: name, Kind: "array", DType: "<i4", Shape: []int{2, 3}, Order: "F", Count: 6,
 		SizeBytes: 24, DataOffset: 4096, FileSizeBytes: 3 * 4096, Persistent: true,
 		CreatorPID: os.Getpid(), CreatorAlive: true, Created: j.Created, Users: []int{}}
 	if !equalJSON(j, want) {
@@ -54,7 +55,7 @@ func TestInspect(t *testing.T) {
 	}
 }
 
-func equalJSON(a, b blockJSON) bool { return reflect.DeepEqual(a, b) }
+func equalJSON(a, b describe.Block) bool { return reflect.DeepEqual(a, b) }
 
 func TestInspectDeadCreator(t *testing.T) {
 	for _, persistent := range []string{"owned", "persistent"} {
@@ -62,7 +63,7 @@ func TestInspectDeadCreator(t *testing.T) {
 		if err := shmtest.Command("create", name, persistent).Run(); err != nil {
 			t.Fatal(err)
 		}
-		j := decodeJSON[blockJSON](t, mustRun(t, "inspect", "/dev/shm/"+name, "--json"))
+		j := decodeJSON[describe.Block](t, mustRun(t, "inspect", "/dev/shm/"+name, "--json"))
 		if j.CreatorAlive || j.Persistent != (persistent == "persistent") || j.CreatorPID == os.Getpid() {
 			t.Errorf("%s block of an exited creator: %+v", persistent, j)
 		}
@@ -78,8 +79,8 @@ func TestInspectRaw(t *testing.T) {
 	if m := decodeJSON[map[string]any](t, out); m["created"] != nil {
 		t.Errorf("raw block's created is %v, want null", m["created"])
 	}
-	j := decodeJSON[blockJSON](t, out)
-	want := blockJSON{Name: name, Kind: "raw", DType: "|u1", Shape: []int{4, 4}, Order: "C", Count: 16,
+	j := decodeJSON[describe.Block](t, out)
+	want := describe.Block{Name: name, Kind: "raw", DType: "|u1", Shape: []int{4, 4}, Order: "C", Count: 16,
 		SizeBytes: 16, FileSizeBytes: 20, Persistent: true, Users: []int{}}
 	if !equalJSON(j, want) {
 		t.Errorf("inspect raw = %+v\nwant %+v", j, want)
@@ -124,7 +125,7 @@ func TestInspectUsersOrphan(t *testing.T) {
 	}
 	defer b.Close()
 	out := mustRun(t, "inspect", name, "--json")
-	j := decodeJSON[blockJSON](t, out)
+	j := decodeJSON[describe.Block](t, out)
 	if !j.Orphan || j.CreatorAlive || !reflect.DeepEqual(j.Users, []int{os.Getpid()}) {
 		t.Errorf("inspect of a mapped orphan: %+v", j)
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ndshm/ndshm/internal/describe"
 )
 
 // Every command that reports something prints JSON with --json, in one
@@ -141,7 +143,7 @@ func TestLoadStdinQuiet(t *testing.T) {
 	if err := run(context.Background(), []string{"load", "-", b, "--json"}, bytes.NewReader(npy.Bytes()), &out, &errOut); err != nil || errOut.Len() > 0 {
 		t.Fatalf("load -: %v, stderr %q", err, &errOut)
 	}
-	if j := decodeJSON[blockJSON](t, out.String()); j.DType != "<i2" || j.Count != 12 {
+	if j := decodeJSON[describe.Block](t, out.String()); j.DType != "<i2" || j.Count != 12 {
 		t.Errorf("load - made %+v", j)
 	}
 	if got := mustRun(t, "stats", b, "--json"); !strings.Contains(got, `"sum": 84`) {
@@ -156,19 +158,6 @@ func TestLoadStdinQuiet(t *testing.T) {
 		t.Errorf("load - of an empty stdin: %v, stderr %q", err, errText)
 	}
 	os.Remove(path)
-}
-
-// A bar with no known total (a pipe) shows the bytes so far.
-func TestBarUnknownTotal(t *testing.T) {
-	var w bytes.Buffer
-	b := &bar{w: &w, verb: "saving"}
-	b.start("x", 0)
-	b.last = time.Time{}
-	b.add(3 << 20)
-	b.clear()
-	if out := w.String(); !strings.HasPrefix(out, "\rsaving x  3 MiB  ") || !strings.HasSuffix(out, "\r\033[K") {
-		t.Errorf("bar: %q", out)
-	}
 }
 
 // syncBuffer is a bytes.Buffer that a command's goroutines may write

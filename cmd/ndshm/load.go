@@ -8,6 +8,9 @@ import (
 	"os"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/progress"
+	"github.com/ndshm/ndshm/internal/specflag"
 )
 
 const loadAbout = `
@@ -25,18 +28,18 @@ Prints nothing, or with --json the new block as inspect --json does.`
 
 // runLoad is `ndshm load`.
 func runLoad(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "load", "load FILE.npy NAME [--mode 0640] [--json]", loadAbout)
+	f := cmdflag.New(e.stdout, "load", "load FILE.npy NAME [--mode 0640] [--json]", loadAbout)
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
-	var mode modeValue
-	f.Var(&mode, "mode", modeUsage)
-	pos, err := f.parse(args)
+	var mode specflag.Mode
+	f.Var(&mode, "mode", specflag.ModeUsage)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "FILE", "NAME"); err != nil {
+	if err := f.Want(pos, "FILE", "NAME"); err != nil {
 		return err
 	}
-	b, err := loadBlock(ctx, e, pos[0], blockName(pos[1]), append(mode.opts(), ndshm.Persistent()))
+	b, err := loadBlock(ctx, e, pos[0], blockName(pos[1]), append(mode.Opts(), ndshm.Persistent()))
 	if err != nil {
 		return err
 	}
@@ -46,7 +49,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		remove(b)
 		return err
 	}
-	if err := mode.apply(b); err != nil {
+	if err := mode.Apply(b); err != nil {
 		remove(b)
 		return err
 	}
@@ -56,11 +59,11 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 // loadBlock makes the block name from the .npy file path, or from stdin
 // for "-", drawing a progress bar on a terminal stderr.
 func loadBlock(ctx context.Context, e *env, path, name string, opts []ndshm.Option) (*ndshm.Block, error) {
-	bar := newBar(e.stderr)
-	defer bar.clear()
+	bar := progress.New(e.stderr, "loading")
+	defer bar.Clear()
 	if path == "-" {
-		bar.start(name, 0)
-		return ndshm.LoadReader(&counter{ctx: ctx, r: e.stdin, name: "stdin", bar: bar}, name, opts...)
+		bar.Start(name, 0)
+		return ndshm.LoadReader(progress.NewReader(ctx, e.stdin, "stdin", bar), name, opts...)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -71,10 +74,10 @@ func loadBlock(ctx context.Context, e *env, path, name string, opts []ndshm.Opti
 	if err != nil {
 		return nil, err
 	}
-	bar.start(name, fi.Size())
-	// The counter stands between the file and LoadReader, so the errors
+	bar.Start(name, fi.Size())
+	// The progress reader stands between the file and LoadReader, so the errors
 	// name no file: loadErr names it, as ndshm.Load would.
-	r := &sized{counter: counter{ctx: ctx, r: f, name: path, bar: bar}, left: fi.Size()}
+	r := &sized{Reader: progress.NewReader(ctx, f, path, bar), left: fi.Size()}
 	if !fi.Mode().IsRegular() {
 		r.left = -1 // a pipe or a device cannot tell
 	}
@@ -82,16 +85,16 @@ func loadBlock(ctx context.Context, e *env, path, name string, opts []ndshm.Opti
 	return b, loadErr(path, err)
 }
 
-// A sized counter is a counter over a regular file that tells LoadReader
+// A sized reader is a progress reader of a regular file that tells LoadReader
 // how much is left, so a file cut short is refused before the header's
 // claimed size is reserved, as ndshm.Load does.
 type sized struct {
-	counter
+	*progress.Reader
 	left int64 // -1: unknown
 }
 
 func (s *sized) Read(p []byte) (int, error) {
-	n, err := s.counter.Read(p)
+	n, err := s.Reader.Read(p)
 	if s.left >= 0 {
 		s.left -= int64(n)
 	}

@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 )
 
 const lsAbout = `
@@ -22,39 +21,18 @@ not listed.
 
 // runLs is `ndshm ls`.
 func runLs(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "ls", "ls [--json]", lsAbout)
+	f := cmdflag.New(e.stdout, "ls", "ls [--json]", lsAbout)
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos); err != nil {
+	if err := f.Want(pos); err != nil {
 		return err
 	}
 	infos, err := ndshm.List()
 	if err != nil {
 		return err
 	}
-	return writeList(e.stdout, infos, *asJSON, time.Now())
-}
-
-// writeList prints the blocks as JSON or as a table, ages as of now.
-func writeList(w io.Writer, infos []ndshm.Info, asJSON bool, now time.Time) error {
-	if asJSON {
-		js := make([]blockJSON, 0, len(infos)) // [] rather than null for none
-		for _, info := range infos {
-			js = append(js, describe(info))
-		}
-		return writeJSON(w, js)
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tPERSISTENT\tPID\tALIVE\tORPHAN\tUSERS\tAGE")
-	for _, info := range infos {
-		j := describe(info)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
-			j.Name, j.Kind, j.DType, tupleShape(j.Shape), humanBytes(int64(j.SizeBytes)),
-			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), yesNo(j.Orphan), pids(j.Users),
-			humanAge(now.Sub(info.Created)))
-	}
-	return tw.Flush()
+	return describe.WriteList(e.stdout, infos, *asJSON, time.Now())
 }

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/describe"
 )
 
 func TestLs(t *testing.T) {
@@ -27,8 +26,8 @@ func TestLs(t *testing.T) {
 	}
 
 	// Other tests' blocks may show up too: look only at ours.
-	got := map[string]blockJSON{}
-	for _, j := range decodeJSON[[]blockJSON](t, mustRun(t, "ls", "--json")) {
+	got := map[string]describe.Block{}
+	for _, j := range decodeJSON[[]describe.Block](t, mustRun(t, "ls", "--json")) {
 		got[j.Name] = j
 	}
 	p, o := got[persistent], got[owned]
@@ -67,29 +66,5 @@ func TestLs(t *testing.T) {
 	}
 	if !slices.Equal(o.Users, []int{os.Getpid()}) || o.Orphan || len(p.Users) != 0 {
 		t.Errorf("ls --json users: %v of the owned block, %v of the persistent one", o.Users, p.Users)
-	}
-}
-
-func TestLsNone(t *testing.T) {
-	var w bytes.Buffer
-	if err := writeList(&w, nil, true, time.Now()); err != nil || w.String() != "[]\n" {
-		t.Errorf("ls --json of nothing: %q, %v; want []", w.String(), err)
-	}
-	w.Reset()
-	if err := writeList(&w, nil, false, time.Now()); err != nil || strings.Count(w.String(), "\n") != 1 {
-		t.Errorf("ls of nothing: %q, %v; want the header alone", w.String(), err)
-	}
-}
-
-func TestHumanFormats(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1 KiB", 1536: "1.5 KiB", 256 << 20: "256 MiB", 3 << 40: "3 TiB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-	for d, want := range map[time.Duration]string{-time.Second: "0s", 42 * time.Second: "42s", 5 * time.Minute: "5m", 47 * time.Hour: "47h", 72 * time.Hour: "3d"} {
-		if got := humanAge(d); got != want {
-			t.Errorf("humanAge(%v) = %q, want %q", d, got, want)
-		}
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"syscall"
 
 	"github.com/ndshm/ndshm/internal/bench"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/demo"
 	"github.com/ndshm/ndshm/internal/handoff"
 	"github.com/ndshm/ndshm/internal/reexec"
@@ -130,7 +131,7 @@ func cli(args []string) int {
 		fmt.Fprintf(os.Stderr, "ndshm: %v\n", sig)
 		return 128 + int(sig.sig)
 	}
-	return report(err, os.Stderr)
+	return cmdflag.Report(err, os.Stderr)
 }
 
 // A signalError is the cause of a command's cancellation by a signal.
@@ -147,7 +148,7 @@ func (e signalError) Error() string {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, commands: commands}
 	if len(args) == 0 {
-		return &usageError{usage: usage} // the usage alone, on stderr
+		return &cmdflag.UsageError{Usage: usage} // the usage alone, on stderr
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
@@ -156,7 +157,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		args = []string{"version"}
 	}
 	err := dispatch(ctx, e, nil, commands, args)
-	if errors.Is(err, errHelp) {
+	if errors.Is(err, cmdflag.ErrHelp) {
 		return nil // `ndshm CMD -h`: the usage went to stdout
 	}
 	return err
@@ -175,12 +176,12 @@ func dispatch(ctx context.Context, e *env, path []string, cmds map[string]*comma
 	path, args = append(path, args[0]), args[1:]
 	switch {
 	case len(args) == 0:
-		return &usageError{err: fmt.Errorf("%s: missing COMMAND", strings.Join(path, " ")), usage: groupUsage(path, c)}
+		return &cmdflag.UsageError{Err: fmt.Errorf("%s: missing COMMAND", strings.Join(path, " ")), Usage: groupUsage(path, c)}
 	case args[0] == "help": // ndshm ring help send
 		return help(ctx, e, append(slices.Clone(path), args[1:]...))
 	case slices.Contains([]string{"-h", "-help", "--help"}, args[0]):
 		groupUsage(path, c)(e.stdout)
-		return errHelp
+		return cmdflag.ErrHelp
 	}
 	return dispatch(ctx, e, path, c.subs, args)
 }
@@ -203,9 +204,9 @@ func help(ctx context.Context, e *env, args []string) error {
 			groupUsage(args, c)(e.stdout)
 			return nil
 		case c.subs == nil && !last:
-			return &usageError{err: fmt.Errorf("help: %s has no subcommands", strings.Join(args[:i+1], " ")), usage: usage}
+			return &cmdflag.UsageError{Err: fmt.Errorf("help: %s has no subcommands", strings.Join(args[:i+1], " ")), Usage: usage}
 		case c.subs == nil:
-			if err := c.run(ctx, e, []string{"-h"}); !errors.Is(err, errHelp) {
+			if err := c.run(ctx, e, []string{"-h"}); !errors.Is(err, cmdflag.ErrHelp) {
 				return err
 			}
 		}
@@ -217,14 +218,14 @@ func help(ctx context.Context, e *env, args []string) error {
 // unknown is the usage error of an unknown command name below path.
 func unknown(path []string, name string) error {
 	if len(path) == 0 {
-		return &usageError{err: fmt.Errorf("unknown command %q", name), usage: usage}
+		return &cmdflag.UsageError{Err: fmt.Errorf("unknown command %q", name), Usage: usage}
 	}
 	cmds := commands
 	for _, p := range path[:len(path)-1] {
 		cmds = cmds[p].subs
 	}
 	c := cmds[path[len(path)-1]]
-	return &usageError{err: fmt.Errorf("%s: unknown command %q", strings.Join(path, " "), name), usage: groupUsage(path, c)}
+	return &cmdflag.UsageError{Err: fmt.Errorf("%s: unknown command %q", strings.Join(path, " "), name), Usage: groupUsage(path, c)}
 }
 
 // usage prints the list of commands, sorted, with their summaries.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
@@ -107,6 +108,6 @@ func makeBlock[T any](t *testing.T, name string, s ndshm.Spec, f func(i int) T) 
 
 // isUsage reports whether err is a usage error.
 func isUsage(err error) bool {
-	var ue *usageError
+	var ue *cmdflag.UsageError
 	return errors.As(err, &ue)
 }

@@ -49,6 +49,24 @@ func TestMapCommand(t *testing.T) {
 	}
 }
 
+// A map whose stderr is not a terminal draws no progress bar there, and
+// splits the rows as always: the results are the same either way.
+func TestMapProgressQuiet(t *testing.T) {
+	name := newName(t)
+	makeBlock(t, name, ndshm.Spec{DType: ndshm.Float64, Shape: []int{4000, 8}}, func(i int) float64 { return float64(i) })
+	for _, args := range [][]string{{"--workers", "2"}, {"--workers", "2", "--json"}} {
+		_, errOut, err := ndshmRun(t, append([]string{"map", name, "--op", "scale=2"}, args...)...)
+		if err != nil || errOut != "" {
+			t.Errorf("map %q: %v, stderr %q; want nothing there", args, err, errOut)
+		}
+	}
+	for i, x := range values(t, name) {
+		if x != 4*float64(i) {
+			t.Fatalf("element %d: %v, want %v", i, x, 4*i)
+		}
+	}
+}
+
 func TestReduceCommand(t *testing.T) {
 	name := newName(t)
 	makeBlock(t, name, ndshm.Spec{DType: ndshm.Int32, Shape: []int{10, 10}}, func(i int) int32 { return int32(i) })

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/pool"
 )
 
@@ -31,13 +33,13 @@ read as --dtype, --shape and --order describe it.`
 
 // runReduce is `ndshm reduce`.
 func runReduce(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "reduce", "reduce NAME --op sum|min|max|mean|count|histogram=BINS,LO,HI [--workers N] [--json] [--dtype D --shape S [--order C|F]]", reduceAbout)
+	f := cmdflag.New(e.stdout, "reduce", "reduce NAME --op sum|min|max|mean|count|histogram=BINS,LO,HI [--workers N] [--json] [--dtype D --shape S [--order C|F]]", reduceAbout)
 	var pf poolFlags
 	pf.register(f, "sum or histogram=10,0,1")
 	asJSON := f.Bool("json", false, "print JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos, "NAME")
+		err = f.Want(pos, "NAME")
 	}
 	if err == nil {
 		err = pf.check(f)
@@ -67,7 +69,7 @@ func runReduce(ctx context.Context, e *env, args []string) error {
 		r.Value = &v
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, r)
+		return describe.WriteJSON(e.stdout, r)
 	}
 	return r.write(e.stdout)
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -28,10 +31,10 @@ Prints nothing, or with --json the new block as inspect --json does.`
 
 // runRingCreate is `ndshm ring create`.
 func runRingCreate(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "ring create", "ring create NAME --dtype D --shape S --slots N "+
+	f := cmdflag.New(e.stdout, "ring create", "ring create NAME --dtype D --shape S --slots N "+
 		"[--mode broadcast|queue] [--policy block|overwrite] [--readers R] [--file-mode 0640] [--json]", ringCreateAbout)
-	var dt dtypeValue
-	var shape shapeValue
+	var dt specflag.DType
+	var shape specflag.Shape
 	var mode ring.Mode
 	var policy ring.Policy
 	f.Var(&dt, "dtype", "the NumPy dtype `D` of the frames, such as u1, f4, <i2")
@@ -41,30 +44,30 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 	f.TextVar(&policy, "policy", ring.Backpressure, "`P`, when every slot is in use: block, the writer waits (default), or overwrite, it reuses the oldest")
 	readers := f.Int("readers", 8, fmt.Sprintf("the most readers subscribed at once, `R`, 1 to %d", ring.MaxReaders))
 	asJSON := f.Bool("json", false, "print the new block's description as JSON")
-	var perm modeValue // --mode is the delivery mode here
-	f.Var(&perm, "file-mode", modeUsage)
-	pos, err := f.parse(args)
+	var perm specflag.Mode // --mode is the delivery mode here
+	f.Var(&perm, "file-mode", specflag.ModeUsage)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME"); err != nil {
+	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
 	switch {
-	case !dt.set || !shape.set || !f.isSet("slots"):
-		return f.usageErr("--dtype, --shape and --slots are required")
+	case !dt.Given() || !shape.Given() || !f.IsSet("slots"):
+		return f.UsageErr("--dtype, --shape and --slots are required")
 	case *slots < 1 || *slots > ring.MaxSlots:
-		return f.usageErr("--slots %d: want 1 to %d", *slots, ring.MaxSlots)
+		return f.UsageErr("--slots %d: want 1 to %d", *slots, ring.MaxSlots)
 	case *readers < 1 || *readers > ring.MaxReaders:
-		return f.usageErr("--readers %d: want 1 to %d", *readers, ring.MaxReaders)
+		return f.UsageErr("--readers %d: want 1 to %d", *readers, ring.MaxReaders)
 	}
-	cfg := ring.Config{DType: dt.d, Frame: shape.dims, Slots: *slots,
+	cfg := ring.Config{DType: dt.Value(), Frame: shape.Value(), Slots: *slots,
 		Mode: mode, Policy: policy, Readers: *readers}
-	r, err := ring.Create(blockName(pos[0]), cfg, append(perm.opts(), ndshm.Persistent())...)
+	r, err := ring.Create(blockName(pos[0]), cfg, append(perm.Opts(), ndshm.Persistent())...)
 	if err != nil {
 		return err
 	}
-	if err := perm.apply(r.Block()); err != nil {
+	if err := perm.Apply(r.Block()); err != nil {
 		r.Close()
 		remove(r.Block())
 		return err
@@ -74,7 +77,7 @@ func runRingCreate(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, describe(info))
+		return describe.WriteJSON(e.stdout, describe.Of(info))
 	}
 	return nil
 }

@@ -7,6 +7,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/stream"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -41,21 +44,21 @@ type recvReport = stream.Report
 
 // runRingRecv is `ndshm ring recv`.
 func runRingRecv(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "ring recv", "ring recv NAME [--frames K] [--verify] [--timeout D] [--spin D] [--json]", ringRecvAbout)
+	f := cmdflag.New(e.stdout, "ring recv", "ring recv NAME [--frames K] [--verify] [--timeout D] [--spin D] [--json]", ringRecvAbout)
 	frames := f.Int("frames", 0, "stop after `K` frames (default: at the end of the stream)")
 	verify := f.Bool("verify", false, "check ring send's test pattern in every frame")
 	timeout := f.Duration("timeout", 30*time.Second, "give up after waiting `D` for a writer or a frame (default 30s; 0: never)")
 	spin := f.Duration("spin", 0, "poll for up to `D` before sleeping: lower latency for a core's polling")
 	asJSON := f.Bool("json", false, "print the report as JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos, "NAME")
+		err = f.Want(pos, "NAME")
 	}
 	switch {
 	case err != nil:
 		return err
 	case *frames < 0 || *timeout < 0 || *spin < 0:
-		return f.usageErr("--frames, --timeout and --spin cannot be negative")
+		return f.UsageErr("--frames, --timeout and --spin cannot be negative")
 	}
 	r, err := openRing(pos[0])
 	if err != nil {
@@ -130,10 +133,10 @@ func (c *receiver) receive(ctx context.Context, rd *ring.Reader, k int) error {
 
 func printRecv(w io.Writer, rep recvReport, frameBytes int, asJSON bool) error {
 	if asJSON {
-		return writeJSON(w, rep)
+		return describe.WriteJSON(w, rep)
 	}
 	_, err := fmt.Fprintf(w, "received %d frames of %s: %.1f frames/s, %.1f MiB/s; latency p50 %.0fµs p99 %.0fµs; "+
-		"lost %d, duplicated %d, torn %d, missed %d\n", rep.Frames, humanBytes(int64(frameBytes)),
+		"lost %d, duplicated %d, torn %d, missed %d\n", rep.Frames, human.Bytes(int64(frameBytes)),
 		rep.FPS, rep.FPS*float64(frameBytes)/(1<<20), rep.P50, rep.P99, rep.Lost, rep.Dup, rep.Torn, rep.Missed)
 	return err
 }

@@ -7,6 +7,9 @@ import (
 	"math"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/stream"
 	"github.com/ndshm/ndshm/ring"
 )
@@ -41,24 +44,24 @@ type sendReport struct {
 
 // runRingSend is `ndshm ring send`.
 func runRingSend(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "ring send", "ring send NAME [--frames K] [--rate FPS] [--wait-readers N] [--timeout D] [--json]", ringSendAbout)
+	f := cmdflag.New(e.stdout, "ring send", "ring send NAME [--frames K] [--rate FPS] [--wait-readers N] [--timeout D] [--json]", ringSendAbout)
 	var s sender
 	f.IntVar(&s.frames, "frames", 0, "send `K` frames, then close the stream (default: until interrupted)")
 	f.Float64Var(&s.rate, "rate", 0, "publish at most `FPS` frames a second (default 0: as fast as the ring takes them)")
 	f.IntVar(&s.readers, "wait-readers", 0, "first wait until `N` readers have subscribed")
 	f.DurationVar(&s.timeout, "timeout", 30*time.Second, "give up after waiting `D` for readers or a free slot (default 30s; 0: never)")
 	asJSON := f.Bool("json", false, "print the summary as JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos, "NAME")
+		err = f.Want(pos, "NAME")
 	}
 	switch {
 	case err != nil:
 		return err
 	case s.frames < 0 || s.readers < 0 || s.timeout < 0:
-		return f.usageErr("--frames, --wait-readers and --timeout cannot be negative")
+		return f.UsageErr("--frames, --wait-readers and --timeout cannot be negative")
 	case s.rate < 0 || math.IsNaN(s.rate) || math.IsInf(s.rate, 0):
-		return f.usageErr("--rate must be a number of frames a second, 0 for no limit")
+		return f.UsageErr("--rate must be a number of frames a second, 0 for no limit")
 	}
 	r, err := openRing(pos[0])
 	if err != nil {
@@ -70,10 +73,10 @@ func runRingSend(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, rep)
+		return describe.WriteJSON(e.stdout, rep)
 	}
 	_, err = fmt.Fprintf(e.stdout, "sent %d frames of %s in %s: %.1f frames/s, %.1f MiB/s\n", rep.Frames,
-		humanBytes(int64(rep.FrameBytes)), round(time.Duration(rep.Seconds*float64(time.Second))), rep.FPS, rep.BytesPerS/(1<<20))
+		human.Bytes(int64(rep.FrameBytes)), human.Duration(time.Duration(rep.Seconds*float64(time.Second))), rep.FPS, rep.BytesPerS/(1<<20))
 	return err
 }
 

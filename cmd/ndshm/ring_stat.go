@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -26,11 +26,11 @@ frame it holds, and the frames it missed and received.
 
 // runRingStat is `ndshm ring stat`.
 func runRingStat(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "ring stat", "ring stat NAME [--json]", ringStatAbout)
+	f := cmdflag.New(e.stdout, "ring stat", "ring stat NAME [--json]", ringStatAbout)
 	asJSON := f.Bool("json", false, "print the ring's state as JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos, "NAME")
+		err = f.Want(pos, "NAME")
 	}
 	if err != nil {
 		return err
@@ -44,40 +44,9 @@ func runRingStat(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, st)
+		return describe.WriteJSON(e.stdout, st)
 	}
-	return printRingStat(e.stdout, st)
-}
-
-func printRingStat(w io.Writer, st ring.Stat) error {
-	fmt.Fprintf(w, "ring %s: %s, %s, %d slots of %s\n", st.Name, st.Mode, st.Policy, st.Slots, humanBytes(int64(st.FrameBytes)))
-	fmt.Fprintf(w, "writer: %s", st.Writer)
-	if st.WriterPID != 0 {
-		fmt.Fprintf(w, " (pid %d)", st.WriterPID)
-	}
-	if st.Stream != 0 { // one stream per writer; frames are numbered across them
-		fmt.Fprintf(w, ", stream %d", st.Stream)
-	}
-	fmt.Fprintf(w, ", %d frames published", st.Head)
-	if st.Mode == ring.Queue.String() {
-		fmt.Fprintf(w, ", next to claim %d", st.QueueNext)
-	}
-	fmt.Fprintln(w)
-	if len(st.Readers) == 0 {
-		_, err := fmt.Fprintln(w, "no readers subscribed")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "place\tpid\talive\tnext\tlag\tholding\tmissed\treceived\t")
-	for _, rs := range st.Readers {
-		holding := "-"
-		if rs.Holding >= 0 {
-			holding = fmt.Sprint(rs.Holding)
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d\t%s\t%d\t%d\t\n", rs.Place, rs.PID, yesNo(rs.Alive),
-			rs.Next, rs.Lag, holding, rs.Missed, rs.Received)
-	}
-	return tw.Flush()
+	return describe.WriteRing(e.stdout, st)
 }
 
 // openRing attaches to the ring named by arg. A block that exists but is

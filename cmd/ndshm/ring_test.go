@@ -11,12 +11,14 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/ring"
 )
 
 func TestRingCreateStatRm(t *testing.T) {
 	name := newName(t)
-	info := decodeJSON[blockJSON](t, mustRun(t, "ring", "create", name, "--dtype", "<i2", "--shape", "2,3",
+	info := decodeJSON[describe.Block](t, mustRun(t, "ring", "create", name, "--dtype", "<i2", "--shape", "2,3",
 		"--slots", "4", "--mode", "queue", "--policy", "overwrite", "--readers", "2", "--json"))
 	if info.Kind != "ring" || info.DType != "<i2" || !slices.Equal(info.Shape, []int{4, 2, 3}) || !info.Persistent {
 		t.Errorf("ring create --json: %+v", info)
@@ -108,7 +110,7 @@ func TestRingUsageErrors(t *testing.T) {
 	// The usage after an error points at a help that works.
 	var w bytes.Buffer
 	_, _, err := ndshmRun(t, "ring", "send")
-	if report(err, &w); !strings.Contains(w.String(), "usage: ndshm ring send NAME") ||
+	if cmdflag.Report(err, &w); !strings.Contains(w.String(), "usage: ndshm ring send NAME") ||
 		!strings.Contains(w.String(), "Run 'ndshm help ring send'") {
 		t.Errorf("ring send's usage error printed:\n%s", w.String())
 	}

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
 )
 
 const rmAbout = `
@@ -21,15 +23,15 @@ an object for each name: {"name","removed","error" (null when removed)}.`
 
 // runRm is `ndshm rm`.
 func runRm(_ context.Context, e *env, args []string) error {
-	f := newFlags(e, "rm", "rm NAME... [--force] [--json]", rmAbout)
+	f := cmdflag.New(e.stdout, "rm", "rm NAME... [--force] [--json]", rmAbout)
 	force := f.Bool("force", false, "remove names even if they are not ndshm blocks")
 	asJSON := f.Bool("json", false, "print what was removed as JSON")
-	names, err := f.parse(args)
+	names, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
 	if len(names) == 0 {
-		return f.usageErr("missing NAME")
+		return f.UsageErr("missing NAME")
 	}
 	var errs []error
 	js := make([]rmJSON, 0, len(names))
@@ -43,11 +45,11 @@ func runRm(_ context.Context, e *env, args []string) error {
 		js = append(js, j)
 	}
 	if *asJSON {
-		if err := writeJSON(e.stdout, js); err != nil {
+		if err := describe.WriteJSON(e.stdout, js); err != nil {
 			return err
 		}
 	}
-	return errors.Join(errs...) // report prints one line per failure
+	return errors.Join(errs...) // Report prints one line per failure
 }
 
 // rmJSON is rm --json's report of one name.

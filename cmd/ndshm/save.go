@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/progress"
+	"github.com/ndshm/ndshm/internal/specflag"
 )
 
 const saveAbout = `
@@ -24,41 +27,40 @@ not with FILE -, where standard output is the .npy file.`
 
 // runSave is `ndshm save`.
 func runSave(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "save", "save NAME FILE.npy [--force] [--json] [--dtype D --shape S [--order C|F]]", saveAbout)
-	var sf specFlags
-	sf.registerRead(f)
+	f := cmdflag.New(e.stdout, "save", "save NAME FILE.npy [--force] [--json] [--dtype D --shape S [--order C|F]]", saveAbout)
+	var sf specflag.Flags
+	sf.RegisterRead(f)
 	force := f.Bool("force", false, "overwrite FILE if it exists")
 	asJSON := f.Bool("json", false, "print what was written as JSON")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME", "FILE"); err != nil {
+	if err := f.Want(pos, "NAME", "FILE"); err != nil {
 		return err
 	}
 	name, path := blockName(pos[0]), pos[1]
 	if path == "-" && *asJSON {
-		return f.usageErr("--json with FILE -: standard output is the .npy file")
+		return f.UsageErr("--json with FILE -: standard output is the .npy file")
 	}
-	sf.readOnly = true
+	sf.ReadOnly = true
 	b, err := openBlock(name, f, &sf)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	bar := newBar(e.stderr)
-	bar.verb = "saving"
-	bar.start(name, int64(b.Spec().Size()))
-	defer bar.clear()
+	bar := progress.New(e.stderr, "saving")
+	bar.Start(name, int64(b.Spec().Size()))
+	defer bar.Clear()
 	if path == "-" {
-		_, err := b.WriteTo(ctxWriter{ctx, barWriter{e.stdout, bar}})
+		_, err := b.WriteTo(progress.NewWriter(ctx, e.stdout, bar))
 		return err
 	}
 	n, err := saveFile(ctx, b, path, *force, bar)
 	if err != nil || !*asJSON {
 		return err
 	}
-	return writeJSON(e.stdout, saveJSON{Name: name, Path: path, SizeBytes: n})
+	return describe.WriteJSON(e.stdout, saveJSON{Name: name, Path: path, SizeBytes: n})
 }
 
 // saveJSON is save --json's report.
@@ -69,7 +71,7 @@ type saveJSON struct {
 }
 
 // saveFile writes b to a new file at path, or over an old one if force.
-func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar *bar) (int64, error) {
+func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar *progress.Bar) (int64, error) {
 	if fi, err := os.Stat(path); err == nil {
 		// Truncating the block's own file would destroy it mid-write.
 		if bi, err := os.Stat("/dev/shm/" + b.Name()); err == nil && os.SameFile(fi, bi) {
@@ -93,7 +95,7 @@ func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar 
 	if err != nil {
 		return 0, err
 	}
-	n, err := b.WriteTo(ctxWriter{ctx, barWriter{out, bar}})
+	n, err := b.WriteTo(progress.NewWriter(ctx, out, bar))
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -104,28 +106,6 @@ func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar 
 			os.Remove(path)
 		}
 		return 0, fmt.Errorf("save %s: %w", path, err)
-	}
-	return n, nil
-}
-
-// ctxWriter writes a megabyte at a time, stopping when ctx is done, so
-// that ^C interrupts the save of a large block.
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c ctxWriter) Write(p []byte) (n int, err error) {
-	for len(p) > 0 {
-		if err := c.ctx.Err(); err != nil {
-			return n, err
-		}
-		m, err := c.w.Write(p[:min(len(p), 1<<20)])
-		n += m
-		if err != nil {
-			return n, err
-		}
-		p = p[m:]
 	}
 	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/progress"
 )
 
 // npyOf returns the .npy file of the named block, as the library writes it.
@@ -52,7 +55,7 @@ func TestSaveLoad(t *testing.T) {
 	if _, _, err := ndshmRun(t, "load", path, copyName); !errors.Is(err, fs.ErrExist) {
 		t.Errorf("load over an existing block: %v", err)
 	}
-	j := decodeJSON[blockJSON](t, mustRun(t, "load", "--json", path, "/dev/shm/"+newName(t)))
+	j := decodeJSON[describe.Block](t, mustRun(t, "load", "--json", path, "/dev/shm/"+newName(t)))
 	if j.DType != "<i2" || j.Order != "F" || j.SizeBytes != 30 {
 		t.Errorf("load --json: %+v", j)
 	}
@@ -95,7 +98,7 @@ func TestSaveInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	path := filepath.Join(t.TempDir(), "x.npy")
-	if _, err := saveFile(ctx, b, path, false, new(bar)); !errors.Is(err, context.Canceled) {
+	if _, err := saveFile(ctx, b, path, false, progress.New(io.Discard, "saving")); !errors.Is(err, context.Canceled) {
 		t.Errorf("interrupted save: %v", err)
 	}
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {

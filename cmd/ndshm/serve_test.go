@@ -156,29 +156,3 @@ func TestServeLoadFails(t *testing.T) {
 		}
 	}
 }
-
-// On a terminal, loads draw a bar in place, which a log line replaces.
-func TestServeBar(t *testing.T) {
-	var w bytes.Buffer
-	b := &bar{w: &w}
-	b.start("x", 4<<20)
-	b.add(1 << 20)
-	b.add(3 << 20) // done: drawn at once
-	b.clear()
-	out := w.String()
-	for _, want := range []string{
-		"\rloading x [=======                       ]  25%  1 MiB / 4 MiB  ",
-		"\rloading x [==============================] 100%  4 MiB / 4 MiB  ",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("bar lacks %q: %q", want, out)
-		}
-	}
-	if !strings.HasSuffix(out, " MiB/s\033[K\r\033[K") {
-		t.Errorf("bar was not cleared: %q", out)
-	}
-	var none bytes.Buffer
-	if nb := newBar(&none); nb.w != nil {
-		t.Error("a bar on a buffer, which is no terminal")
-	}
-}

@@ -8,6 +8,9 @@ import (
 	"strconv"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/specflag"
 	"github.com/ndshm/ndshm/pool"
 )
 
@@ -26,19 +29,19 @@ same kernels run in this process, so both print the same numbers.`
 
 // runStats is `ndshm stats`.
 func runStats(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "stats", "stats NAME [--json] [--workers N] [--dtype D --shape S [--order C|F]]", statsAbout)
-	var sf specFlags
-	sf.registerRead(f)
+	f := cmdflag.New(e.stdout, "stats", "stats NAME [--json] [--workers N] [--dtype D --shape S [--order C|F]]", statsAbout)
+	var sf specflag.Flags
+	sf.RegisterRead(f)
 	workers := f.Int("workers", 0, "compute in `N` worker processes (default: in this process; at most 4 per CPU and one per row)")
 	asJSON := f.Bool("json", false, "print JSON (NaN and ±Inf as null)")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err != nil {
 		return err
 	}
-	if err := f.want(pos, "NAME"); err != nil {
+	if err := f.Want(pos, "NAME"); err != nil {
 		return err
 	}
-	sf.readOnly = true
+	sf.ReadOnly = true
 	b, err := openBlock(blockName(pos[0]), f, &sf)
 	if err != nil {
 		return err
@@ -49,7 +52,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, statsJSON{
+		return describe.WriteJSON(e.stdout, statsJSON{
 			Name: b.Name(), DType: b.DType().String(), Count: int(s.Count),
 			Sum: jsonFloat(s.Sum), Min: jsonFloat(s.Min), Max: jsonFloat(s.Max), Mean: jsonFloat(s.Mean()),
 		})

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/cmdflag"
+	"github.com/ndshm/ndshm/internal/describe"
+	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -26,20 +27,20 @@ prints one snapshot and exits; frames a second are then measured over one
 
 // runTop is `ndshm top`.
 func runTop(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "top", "top [--once] [--interval D]", topAbout)
+	f := cmdflag.New(e.stdout, "top", "top [--once] [--interval D]", topAbout)
 	once := f.Bool("once", false, "print one snapshot and exit")
 	every := f.Duration("interval", time.Second, "redraw every `D`, and measure frames a second over it")
-	pos, err := f.parse(args)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos)
+		err = f.Want(pos)
 	}
 	if err == nil && *every <= 0 {
-		err = f.usageErr("--interval must be positive")
+		err = f.UsageErr("--interval must be positive")
 	}
 	if err != nil {
 		return err
 	}
-	live := !*once && isTerminal(e.stdout)
+	live := !*once && progress.IsTerminal(e.stdout)
 	prev := sampleRings(nil)
 	for {
 		if err := sleep(ctx, *every); err != nil {
@@ -57,16 +58,6 @@ func runTop(ctx context.Context, e *env, args []string) error {
 		}
 		prev = snap.rings
 	}
-}
-
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // sleep waits d, or until ctx is done.
@@ -139,14 +130,7 @@ func (s *snapshot) rate(name string) (float64, bool) {
 // write prints the blocks, then each ring's state.
 func (s *snapshot) write(w io.Writer) error {
 	fmt.Fprintf(w, "ndshm top  %s  %d blocks, %d rings\n\n", s.at.Format(time.TimeOnly), len(s.blocks), len(s.rings))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tPID\tALIVE\tUSERS")
-	for _, info := range s.blocks {
-		j := describe(info)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Kind, j.DType, tupleShape(j.Shape),
-			humanBytes(int64(j.SizeBytes)), j.CreatorPID, yesNo(j.CreatorAlive), pids(j.Users))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := describe.WriteUsers(w, s.blocks); err != nil {
 		return err
 	}
 	var errs []error
@@ -160,7 +144,7 @@ func (s *snapshot) write(w io.Writer) error {
 			rate = fmt.Sprintf("%.1f", fps)
 		}
 		fmt.Fprintf(w, "\nframes/s: %s\n", rate)
-		errs = append(errs, printRingStat(w, r.stat))
+		errs = append(errs, describe.WriteRing(w, r.stat))
 	}
 	return errors.Join(errs...)
 }

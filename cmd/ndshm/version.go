@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/ndshm/ndshm/internal/cmdflag"
 )
 
 const versionAbout = `
@@ -15,10 +17,10 @@ ndshm --version does the same.`
 
 // runVersion is `ndshm version`.
 func runVersion(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "version", "version", versionAbout)
-	pos, err := f.parse(args)
+	f := cmdflag.New(e.stdout, "version", "version", versionAbout)
+	pos, err := f.Parse(args)
 	if err == nil {
-		err = f.want(pos)
+		err = f.Want(pos)
 	}
 	if err != nil {
 		return err

@@ -15,11 +15,8 @@ func blockPool(e *env, cmd string, asked int, b *ndshm.Block, opts ...pool.Optio
 	if why != "" && asked > 0 {
 		fmt.Fprintf(e.stderr, "ndshm %s: %d worker processes, not %d: %s\n", cmd, n, asked, why)
 	}
-	return workerPool(n, opts...)
+	return pool.New(n, opts...)
 }
-
-// workerPool starts n workers: this binary in the role "pool-worker".
-func workerPool(n int, opts ...pool.Option) (*pool.Pool, error) { return pool.New(n, opts...) }
 
 // maxWorkersPerCPU bounds --workers: more processes than this per CPU
 // only cost their start-up (each is a new process that maps the block)

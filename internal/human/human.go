@@ -1,6 +1,7 @@
 // Package human reads and writes quantities as ndshm's commands show
-// them to people: byte counts in binary units and durations rounded to the
-// digits that matter.
+// them to people: byte counts in binary units, durations rounded to the
+// digits that matter, and array shapes, "3,4" on the command line and
+// (3, 4) as NumPy prints them.
 package human
 
 import (

@@ -1,4 +1,4 @@
-package main
+package human
 
 import (
 	"errors"
@@ -11,11 +11,11 @@ import (
 // which the .npy reader enforces too.
 const maxDims = 32
 
-// parseShape parses a shape: comma-separated non-negative sizes, "3,4".
+// ParseShape parses a shape: comma-separated non-negative sizes, "3,4".
 // Python's tuple spelling works too, "(3, 4)" and "(5,)", so a shape can
 // be pasted from NumPy; "" and "()" are the shape of a scalar. It returns
 // a non-nil slice.
-func parseShape(s string) ([]int, error) {
+func ParseShape(s string) ([]int, error) {
 	body := strings.TrimSpace(s)
 	if inner, ok := strings.CutPrefix(body, "("); ok {
 		if inner, ok = strings.CutSuffix(inner, ")"); !ok {
@@ -66,8 +66,8 @@ func parseDim(p string) (int, error) {
 	return d, nil
 }
 
-// formatShape is the inverse of parseShape: "3,4", "" for a scalar.
-func formatShape(dims []int) string {
+// FormatShape is the inverse of ParseShape: "3,4", "" for a scalar.
+func FormatShape(dims []int) string {
 	var b strings.Builder
 	for i, d := range dims {
 		if i > 0 {
@@ -78,10 +78,10 @@ func formatShape(dims []int) string {
 	return b.String()
 }
 
-// tupleShape writes a shape as NumPy prints it: (3, 4), (5,), ().
-func tupleShape(dims []int) string {
+// Shape writes a shape as NumPy prints it: (3, 4), (5,), ().
+func Shape(dims []int) string {
 	if len(dims) == 1 {
 		return "(" + strconv.Itoa(dims[0]) + ",)"
 	}
-	return "(" + strings.ReplaceAll(formatShape(dims), ",", ", ") + ")"
+	return "(" + strings.ReplaceAll(FormatShape(dims), ",", ", ") + ")"
 }

@@ -1,4 +1,4 @@
-package main
+package human
 
 import (
 	"slices"
@@ -39,37 +39,37 @@ func TestParseShape(t *testing.T) {
 		{"99999999999999999999", nil},
 		{"a", nil},
 	} {
-		got, err := parseShape(tc.in)
+		got, err := ParseShape(tc.in)
 		if tc.want == nil && err == nil || tc.want != nil && (err != nil || !slices.Equal(got, tc.want) || got == nil) {
-			t.Errorf("parseShape(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			t.Errorf("ParseShape(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	if s := tupleShape([]int{5}) + tupleShape(nil) + tupleShape([]int{3, 4}); s != "(5,)()(3, 4)" {
-		t.Errorf("tupleShape: %q", s)
+	if s := Shape([]int{5}) + Shape(nil) + Shape([]int{3, 4}); s != "(5,)()(3, 4)" {
+		t.Errorf("Shape: %q", s)
 	}
 }
 
-// FuzzParseShape checks that parseShape never panics, that what it
+// FuzzParseShape checks that ParseShape never panics, that what it
 // accepts is a valid shape, and that it reads back its own output.
 func FuzzParseShape(f *testing.F) {
 	for _, s := range []string{"3,4", "", "()", "(5,)", "3,-1", "1,,2", " 3 , 4 "} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		dims, err := parseShape(s)
+		dims, err := ParseShape(s)
 		if err != nil {
 			return
 		}
 		if dims == nil || len(dims) > maxDims || slices.ContainsFunc(dims, func(d int) bool { return d < 0 }) {
-			t.Fatalf("parseShape(%q) = %v", s, dims)
+			t.Fatalf("ParseShape(%q) = %v", s, dims)
 		}
-		back := formatShape(dims)
-		again, err := parseShape(back)
+		back := FormatShape(dims)
+		again, err := ParseShape(back)
 		if err != nil || !slices.Equal(again, dims) {
-			t.Fatalf("parseShape(%q) = %v, formats as %q, which parses as %v, %v", s, dims, back, again, err)
+			t.Fatalf("ParseShape(%q) = %v, formats as %q, which parses as %v, %v", s, dims, back, again, err)
 		}
-		if tuple, err := parseShape(tupleShape(dims)); err != nil || !slices.Equal(tuple, dims) {
-			t.Fatalf("%v as a tuple %q parses as %v, %v", dims, tupleShape(dims), tuple, err)
+		if tuple, err := ParseShape(Shape(dims)); err != nil || !slices.Equal(tuple, dims) {
+			t.Fatalf("%v as a tuple %q parses as %v, %v", dims, Shape(dims), tuple, err)
 		}
 	})
 }
