@@ -46,6 +46,10 @@ __version__ = '0.1.0'
 __all__ = ['attach', 'create', 'close', 'unlink', 'info', 'Client', 'ServerError', 'default_socket',
            'Ring', 'Reader', 'Writer', 'Frame', 'TornFrame', 'WriterDied']
 
+# Region locks and atomic adds, shared with Go's package lock.
+from .lock import MAX_REGIONS, REGION_OFFSET, RegionLock, add
+__all__ += ['RegionLock', 'add']
+
 
 def main(argv=None):
     """The command line (python3 -m ndshm) with arguments argv; returns the exit status.
