@@ -24,6 +24,9 @@
 //	fcntl.fcntl(fd, fcntl.F_OFD_SETLK,
 //	    struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, (1 << 62) + r, 1, 0))
 //
+// The Python package does so in ndshm.RegionLock, and its ndshm.add
+// uses the same atomic instructions as AddInt64 and AddFloat64.
+//
 // # Memory ordering
 //
 // Taking a lock after another process released it orders its writes
