@@ -75,9 +75,9 @@ class RegionLock:
     Each acquire opens its own description of the block's file, so two RegionLocks
     exclude each other through the kernel as two Go Tables do, in one process or in
     many; one RegionLock is a lock, not a counter: a second acquire of it, from any
-    thread, waits for its release, and any thread may release it.  A write lock needs
-    the file open for writing, a read lock for reading.  Readers share; a writer
-    excludes them; there is no writer preference, as in Go.
+    thread, waits for its release, and any thread may release it.  A write lock opens
+    the file for writing, so it needs write permission; a read lock, read permission.
+    Readers share; a writer excludes them; there is no writer preference, as in Go.
 
     Waiting polls, as Go does, at intervals growing from 20 us to 2 ms.  timeout is
     in seconds: None waits for ever, 0 tries once.  A forked child does not inherit
