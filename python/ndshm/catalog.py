@@ -12,7 +12,7 @@ this process is root.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._sys import _held
 from .blocks import FLAG_PERSISTENT, LIVENESS_OFF, SHM_DIR, _open, _read_block, info
@@ -49,14 +49,16 @@ def list() -> List[Block]:      # noqa: A001 -- ndshm.list, as `ndshm ls`
     return [b for b, _ in _scan()]
 
 
-def gc(dry_run: bool = False, force: bool = False) -> Dict[str, Any]:
+def gc(dry_run: bool = False, force: bool = False,
+       match: Optional[Callable[[str], bool]] = None) -> Dict[str, Any]:
     """Remove orphans, owned blocks whose creator is dead, as `ndshm gc` does, and return
     what `ndshm gc --json` prints: {'removed': [block...], 'kept': [block...],
     'freed_bytes': int, 'dry_run': bool}.
 
     An orphan that live processes map is kept unless force (unlinking it would not
     free its memory, only hide it).  With dry_run nothing is removed and the dict says
-    what would be.  An orphan that went or was replaced meanwhile, or that belongs to
+    what would be.  match, if given, limits the collection to the orphans whose names it
+    accepts (one application's blocks, or one test's), as Go's GCOptions.Match.  An orphan that went or was replaced meanwhile, or that belongs to
     another user, is in neither list.  If an unlink fails for another reason, every
     other orphan is still tried, then the first such OSError is raised with the report
     as its .report attribute.  Safe to run alongside other collectors and creators:
@@ -64,7 +66,7 @@ def gc(dry_run: bool = False, force: bool = False) -> Dict[str, Any]:
     rep: Dict[str, Any] = {'removed': [], 'kept': [], 'freed_bytes': 0, 'dry_run': dry_run}
     failed = None
     for b, fid in _scan():
-        if not b['orphan']:
+        if not b['orphan'] or match is not None and not match(b['name']):
             continue
         removed = False
         if not dry_run and (not b['users'] or force):
