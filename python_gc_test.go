@@ -303,3 +303,96 @@ func TestPythonCLIGCDryRunMatchesGo(t *testing.T) {
 		t.Errorf("a dry run removed blocks: %v", got)
 	}
 }
+
+// Each verb of `python3 -m ndshm` prints with --json what the Go command
+// of the same spelling prints for the same block, key by key; keys that a
+// run measures or that name the run itself (its new block's name, time
+// and creator) are compared by presence only.
+func TestPythonCLIMatchesGo(t *testing.T) {
+	goRun := goCLI(t)
+	for _, tc := range []struct {
+		verb  string
+		args  func(t *testing.T, name string) []string // name: a block each CLI gets its own of, if fresh
+		fresh bool                                     // each CLI gets a new name (create)
+		skip  []string                                 // keys compared by presence only
+	}{
+		{verb: "inspect", args: func(t *testing.T, n string) []string { return []string{"inspect", n, "--json"} }},
+		{verb: "stats", args: func(t *testing.T, n string) []string { return []string{"stats", n, "--json"} }},
+		{verb: "ls", args: func(t *testing.T, n string) []string { return []string{"ls", "--json"} }},
+		{verb: "create", fresh: true, skip: []string{"name", "created", "creator_pid"},
+			args: func(t *testing.T, n string) []string {
+				removeAtEnd(t, n)
+				return []string{"create", n, "--dtype", "<u2", "--shape", "(4, 5)", "--order", "F", "--fill", "7", "--json"}
+			}},
+		{verb: "rm", fresh: true, skip: []string{"name"}, args: func(t *testing.T, n string) []string {
+			b := tBlock(t, ndshm.Spec{DType: ndshm.Uint8, Shape: []int{3}}, ndshm.Persistent())
+			removeAtEnd(t, b.Name())
+			b.Close()
+			return []string{"rm", b.Name(), "--json"}
+		}},
+		{verb: "ring stat", fresh: true, skip: []string{"name"}, args: func(t *testing.T, n string) []string {
+			goRun("ring", "create", n, "--dtype", "<i4", "--shape", "3", "--slots", "2")
+			removeAtEnd(t, n)
+			return []string{"ring", "stat", n, "--json"}
+		}},
+		{verb: "ring send", fresh: true, skip: []string{"seconds", "fps", "bytes_per_s"},
+			args: func(t *testing.T, n string) []string {
+				goRun("ring", "create", n, "--dtype", "<i4", "--shape", "3", "--slots", "2")
+				removeAtEnd(t, n)
+				return []string{"ring", "send", n, "--frames", "5", "--json"}
+			}},
+	} {
+		t.Run(tc.verb, func(t *testing.T) {
+			name := shmtest.Name()
+			goRun("create", name, "--dtype", "<f8", "--shape", "3,4", "--fill", "2.5")
+			removeAtEnd(t, name)
+			goName, pyName := name, name
+			if tc.fresh {
+				goName, pyName = shmtest.Name(), shmtest.Name()
+			}
+			want, got := goRun(tc.args(t, goName)...), pyCLI(t, tc.args(t, pyName)...)
+			if tc.verb == "ls" { // other tests' blocks come and go
+				want, got = ours(t, want, []string{name})[name], ours(t, got, []string{name})[name]
+			}
+			sameJSON(t, tc.verb, got, want, tc.skip)
+		})
+	}
+}
+
+// sameJSON fails t unless got and want are equal JSON values: objects with
+// the same keys in the same order, arrays of the same length, leaves equal
+// except under the keys in skip, which need only be present.
+func sameJSON(t *testing.T, what string, got, want []byte, skip []string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("%s: python printed %s: %v", what, got, err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("%s: go printed %s: %v", what, want, err)
+	}
+	if ws, ok := w.([]any); ok {
+		gs, _ := g.([]any)
+		if len(gs) != len(ws) {
+			t.Fatalf("%s: python %s, go %s", what, got, want)
+		}
+		for i := range ws {
+			gi, _ := json.Marshal(gs[i])
+			wi, _ := json.Marshal(ws[i])
+			sameJSON(t, what, gi, wi, skip)
+		}
+		return
+	}
+	if gk, wk := jsonKeys(t, got), jsonKeys(t, want); !slices.Equal(gk, wk) {
+		t.Errorf("%s keys %q, want Go's %q", what, gk, wk)
+	}
+	gm, wm := g.(map[string]any), w.(map[string]any)
+	for k, v := range wm {
+		if slices.Contains(skip, k) {
+			continue
+		}
+		if !reflect.DeepEqual(gm[k], v) {
+			t.Errorf("%s %s: python %v, go %v", what, k, gm[k], v)
+		}
+	}
+}
