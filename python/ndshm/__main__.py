@@ -377,10 +377,15 @@ def _cmd_stats(a: argparse.Namespace) -> int:
     return 0
 
 
+def _report(a: argparse.Namespace, rep: Dict[str, Any]) -> None:
+    """A ring report as JSON: one line for the old spellings, whose callers read one."""
+    print(json.dumps(rep)) if getattr(a, 'one_line', False) else _print_json(rep)
+
+
 def _cmd_ring_send(a: argparse.Namespace) -> int:
     rep = _ring_send(a.name, a.frames, a.wait_readers, a.timeout, a.rate)
     if a.json:
-        _print_json(rep)
+        _report(a, rep)
     else:
         print('sent %d frames of %s in %.3fs: %.1f frames/s, %.1f MiB/s' % (
             rep['frames'], _bytes(rep['frame_bytes']), rep['seconds'], rep['fps'], rep['bytes_per_s'] / (1 << 20)))
@@ -392,7 +397,7 @@ def _cmd_ring_recv(a: argparse.Namespace) -> int:
         frame_bytes = r.frame_bytes
     rep, ok = _ring_recv(a.name, a.frames, a.verify, a.timeout)
     if a.json:
-        _print_json(rep)
+        _report(a, rep)
     else:
         print('received %d frames of %s: %.1f frames/s, %.1f MiB/s; latency p50 %.0fµs p99 %.0fµs; '
               'lost %d, duplicated %d, torn %d, missed %d' % (
@@ -559,7 +564,7 @@ def _old_spellings(sub: Any) -> None:
     for name, func, send in (('ring-send', _cmd_ring_send, True), ('ring-recv', _cmd_ring_recv, False)):
         c = _add(sub, name, func, None)
         _ring_flags(c, send)
-        c.set_defaults(json=True)
+        c.set_defaults(json=True, one_line=True)
 
 
 def _no_cmd(a: argparse.Namespace) -> int:
