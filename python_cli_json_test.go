@@ -82,7 +82,7 @@ func TestPythonStatsJSON(t *testing.T) {
 				binary.NativeEndian.PutUint32(b.Bytes()[4*i:], uint32(int32(int16(x))))
 			}
 		}
-		out := pyCLI(t, "stats", b.Name())
+		out := pyCLI(t, "stats", b.Name(), "--json")
 		if got := jsonKeys(t, out); !slices.Equal(got, want) {
 			t.Errorf("%s stats keys %q, want %q (docs/JSON.md)", tc.dt, got, want)
 		}

@@ -81,7 +81,7 @@ print(json.dumps(out))`, args...)
 }
 
 // The command line's create --mode takes octal, less the umask (which
-// the child inherits), and refuses anything else with exit status 1.
+// the child inherits), and refuses anything else with exit status 2 (a usage error, as Go's).
 func TestPythonCLICreateMode(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)

@@ -31,7 +31,7 @@ orphan and `ndshm gc` removes it.  create(..., persistent=True) makes a block th
 lives until unlink().
 
 The modules, by concept: blocks (the block format, create/attach/info/close/unlink),
-client (the server's client), ring (ring readers and writers), worker (a Go pool's
+catalog (list and gc: every block in /dev/shm, and its orphans collected), client (the server's client), ring (ring readers and writers), worker (a Go pool's
 worker, `python3 -m ndshm worker`), and __main__ (the command line, python3 -m ndshm).
 """
 
@@ -49,6 +49,10 @@ __all__ = ['attach', 'create', 'close', 'unlink', 'info', 'Client', 'ServerError
 # Region locks and atomic adds, shared with Go's package lock.
 from .lock import MAX_REGIONS, REGION_OFFSET, RegionLock, add
 __all__ += ['RegionLock', 'add']
+
+# ndshm.list() and ndshm.gc(): `ndshm ls --json` and `ndshm gc --json` without a server.
+from .catalog import gc, list  # noqa: E402,A004 -- ndshm.list shadows the builtin only here
+__all__ += ['list', 'gc']
 
 
 def main(argv=None):
