@@ -46,6 +46,11 @@ __version__ = '0.1.0'
 __all__ = ['attach', 'create', 'close', 'unlink', 'info', 'Client', 'ServerError', 'default_socket',
            'Ring', 'Reader', 'Writer', 'Frame', 'TornFrame', 'WriterDied']
 
+# Arrays that know their block and pickle by name (shared); the Pool pattern (partitions).
+from .shared import SharedArray
+from .partitions import map_partitions, partitions
+__all__ += ['SharedArray', 'map_partitions', 'partitions']
+
 
 def main(argv=None):
     """The command line (python3 -m ndshm) with arguments argv; returns the exit status.
