@@ -43,9 +43,6 @@ def value_work(chunk: np.ndarray) -> Tuple[float, np.ndarray]:
 def shm_work(args: Tuple[str, int, int, int]) -> float:
     name, n, lo, hi = args
     shm = shared_memory.SharedMemory(name=name)
-    # Attaching registers the block with this worker's resource_tracker, which would
-    # unlink it when the worker exits (cpython issue 82300): the usual workaround.
-    resource_tracker.unregister(shm._name, 'shared_memory')
     try:
         a = np.ndarray((n,), np.float64, buffer=shm.buf)
         chunk = a[lo:hi]
@@ -85,6 +82,9 @@ def main(argv: List[str]) -> int:
     want = np.sqrt(init)
     results: Dict[str, List[float]] = {}
     ctx = mp.get_context('fork')
+    # The workers must share this process's resource_tracker: one of their own would
+    # unlink the shared_memory block when its worker exits (cpython issue 82300).
+    resource_tracker.ensure_running()
     with ctx.Pool(opt.workers) as pool:
         pool.map(abs, range(opt.workers))      # the workers are up before the clock
         with ndshm.create(None, (n,), 'f8') as a:
