@@ -30,9 +30,31 @@ at exit; if it dies (SIGKILL too) the kernel drops the lock, `ndshm ls` shows an
 orphan and `ndshm gc` removes it.  create(..., persistent=True) makes a block that
 lives until unlink().
 
+Arrays cross process boundaries by name (module shared): create() and attach()
+return SharedArrays, whose views pickle as (name, offset, dtype, shape, strides), not
+their bytes, and unpickle as views of the same memory, with every multiprocessing
+start method and ProcessPoolExecutor.  map_partitions (module partitions) is the
+classic Pool pattern: in-place transform, per-chunk statistics, the parent reduces.
+
+    def work(chunk):                            # module-level: pickled by name
+        np.sqrt(chunk, out=chunk)
+        return chunk.sum(), len(chunk)
+
+    with create(None, (n,), 'f8') as a:         # auto-named, released at exit
+        a[:] = np.arange(n)
+        parts = map_partitions(work, a, workers=8)
+        mean = sum(s for s, _ in parts) / sum(c for _, c in parts)
+
+The same with multiprocessing.shared_memory passes (shm.name, n, lo, hi) and each
+worker attaches SharedMemory(name), wraps shm.buf in an ndarray, slices [lo:hi], and
+closes it; README.md shows both in full.
+
 The modules, by concept: blocks (the block format, create/attach/info/close/unlink),
-catalog (list and gc: every block in /dev/shm, and its orphans collected), client (the server's client), ring (ring readers and writers), worker (a Go pool's
-worker, `python3 -m ndshm worker`), and __main__ (the command line, python3 -m ndshm).
+shared (SharedArray: arrays that pickle by name), partitions (map_partitions),
+catalog (list and gc without a server), lock (region locks and atomic adds, as Go's
+package lock), client (the server's client), ring (ring readers and writers), worker
+(a Go pool's worker, `python3 -m ndshm worker`), and __main__ (the command line,
+python3 -m ndshm).
 """
 
 from .blocks import (FLAG_ANONYMOUS, FLAG_PERSISTENT, FOOTER_LEN, KIND_ARRAY, KIND_RING,
@@ -53,6 +75,11 @@ __all__ += ['RegionLock', 'add']
 # ndshm.list() and ndshm.gc(): `ndshm ls --json` and `ndshm gc --json` without a server.
 from .catalog import gc, list  # noqa: E402,A004 -- ndshm.list shadows the builtin only here
 __all__ += ['list', 'gc']
+
+# Arrays that know their block and pickle by name (shared); the Pool pattern (partitions).
+from .shared import SharedArray
+from .partitions import map_partitions, partitions
+__all__ += ['SharedArray', 'map_partitions', 'partitions']
 
 
 def main(argv=None):

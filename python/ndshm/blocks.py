@@ -4,8 +4,11 @@ A block speaks format version 1 (docs/FORMAT.md): a .npy header padded to a mult
 4096 bytes, the array data, zero padding to a 4096 boundary, and a 4096-byte control
 footer found from the end of the file.  This module holds that format, the dtypes a
 block may hold (the table Go checks too), and the ownership of blocks created here: the
-OFD liveness lock their creator holds while it lives.
+OFD liveness lock their creator holds while it lives.  The arrays it returns are
+SharedArrays (module shared), which know their block and pickle by name.
 """
+
+from __future__ import annotations
 
 import atexit
 import errno
@@ -15,15 +18,21 @@ import math
 import mmap
 import operator
 import os
+import secrets
 import stat
 import struct
 import threading
 import time
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from numpy.lib import format as npyfmt
 
 from ._sys import _held, _lock, _start_time, _users
+from .shared import SharedArray, _Block, _shared
+
+Shape = Union[int, Sequence[int]]
+DTypeLike = Any             # whatever np.dtype() takes
 
 
 SHM_DIR = '/dev/shm'
@@ -40,11 +49,11 @@ _TRAILER = struct.Struct('<Q8s')        # L, trailer magic; the last 16 bytes
 _FOOTER_MAGIC, _TRAILER_MAGIC = b'NDSHMFTR', b'NDSHMEND'
 
 
-def _roundup(n, m=PAGE):
+def _roundup(n: int, m: int = PAGE) -> int:
     return -(-n // m) * m
 
 
-def _path(name):
+def _path(name: str) -> str:
     """Validate a block name the way shm_open does and return its path."""
     if not isinstance(name, str):
         raise TypeError('block name must be a str, not %s' % type(name).__name__)
@@ -67,7 +76,7 @@ _SUPPORTED = ('ndshm blocks hold bool, int8-64, uint8-64, float16/32/64, complex
               'datetime64/timedelta64 with a plain unit, bytes (S), void (V) and records of these')
 
 
-def _check_simple(s):
+def _check_simple(s: str) -> None:
     """Refuse a simple descr string ('<f8') as Go's ParseDType does, with its words."""
     order, rest = (s[0], s[1:]) if s[:1] in ('<', '>', '|', '=') else ('<', s)
     order = '<' if order == '=' else order
@@ -83,7 +92,7 @@ def _check_simple(s):
         raise ValueError('unsupported dtype "%s%s": %s' % (order, rest, _SUPPORTED))
 
 
-def _check_descr(d):
+def _check_descr(d: Any) -> None:
     """Refuse a .npy descr (a string or a record's field list) that Go cannot open."""
     if isinstance(d, str):
         return _check_simple(d)
@@ -93,7 +102,7 @@ def _check_descr(d):
         _check_descr(f[1])
 
 
-def _check_dtype(dtype):
+def _check_dtype(dtype: DTypeLike) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype.subdtype is not None:
         raise ValueError('dtype %s is a sub-array: put its shape %r in the array\'s shape'
@@ -104,7 +113,7 @@ def _check_dtype(dtype):
     return dtype
 
 
-def _check_shape(shape):
+def _check_shape(shape: Shape) -> Tuple[int, ...]:
     shape = (shape,) if np.ndim(shape) == 0 else shape
     shape = tuple(operator.index(d) for d in shape)
     if any(d < 0 for d in shape):
@@ -112,7 +121,7 @@ def _check_shape(shape):
     return shape
 
 
-def _check_size(dtype, shape):
+def _check_size(dtype: np.dtype, shape: Tuple[int, ...]) -> None:
     """Refuse shapes Go refuses (Spec.check): over 32 dimensions, or more than 2^46 bytes
     counting only the non-zero dimensions, as NumPy refuses them even when empty."""
     if len(shape) > _MAX_DIMS:
@@ -128,7 +137,7 @@ _MAX_HEADER = (1 << 20) + PAGE                          # npy.MaxHeaderLen + pag
 _MAX_FOOTER = _roundup(128 + (1 << 24) + _TRAILER.size)   # controlOff + maxControl + trailer
 
 
-def _read_block(fd, name):
+def _read_block(fd: int, name: str) -> Dict[str, Any]:
     """Validate the ndshm block open on fd; return its footer and header fields."""
     size = os.fstat(fd).st_size
     if size < FOOTER_LEN + PAGE:
@@ -173,7 +182,7 @@ def _read_block(fd, name):
                 dtype=dtype, shape=shape, order='F' if fortran else 'C')
 
 
-def _open(path, flags):
+def _open(path: str, flags: int) -> int:
     """Open a block as Go's sys.Open does: O_NOFOLLOW (a planted symlink cannot redirect
     us), O_CLOEXEC, and O_NONBLOCK (a FIFO planted under the name cannot hang us); then
     refuse anything but a regular file."""
@@ -184,16 +193,27 @@ def _open(path, flags):
     return fd
 
 
-def _view(fd, length, dtype, shape, offset, order, readonly):
-    if length == 0:             # an empty raw array: there is nothing to map
-        return np.ndarray(shape, dtype, buffer=b'' if readonly else bytearray(), order=order)
+def _view(fd: int, length: int, dtype: np.dtype, shape: Tuple[int, ...], offset: int, order: str,
+          readonly: bool, name: Optional[str] = None, allow_foreign: bool = False,
+          created: bool = False) -> SharedArray:
+    """Map the first length bytes of fd and return the array at offset, a SharedArray
+    of the block name (None: anonymous), which the mapping starts."""
+    if length == 0:             # an empty raw array: there is nothing to map, nor to share
+        return _shared(np.ndarray(shape, dtype, buffer=b'' if readonly else bytearray(), order=order),
+                       None)
     prot = mmap.PROT_READ if readonly else mmap.PROT_READ | mmap.PROT_WRITE
     mm = mmap.mmap(fd, length, mmap.MAP_SHARED, prot)
-    return np.ndarray(shape, dtype, buffer=mm, offset=offset, order=order)
+    a = np.ndarray(shape, dtype, buffer=mm, offset=offset, order=order)
+    st = os.fstat(fd)
+    blk = _Block(name, st.st_dev, st.st_ino, a.__array_interface__['data'][0] - offset, length,
+                 allow_foreign, created)
+    return _shared(a, blk)
 
 
-def attach(name, dtype=None, shape=None, order=None, readonly=False, allow_foreign=False):
-    """Return a zero-copy ndarray over the block /dev/shm/NAME.
+def attach(name: str, dtype: DTypeLike = None, shape: Optional[Shape] = None,
+           order: Optional[str] = None, readonly: bool = False,
+           allow_foreign: bool = False) -> SharedArray:
+    """Return a zero-copy ndarray (a SharedArray) over the block /dev/shm/NAME.
 
     An ndshm block's footer and .npy header are validated (ValueError if anything is
     inconsistent) and give the dtype, shape and order; dtype, shape and order may be
@@ -201,7 +221,8 @@ def attach(name, dtype=None, shape=None, order=None, readonly=False, allow_forei
     raw block (no ndshm trailer, say from SharedMemory) needs dtype and shape: the data
     starts at offset 0, in order (default 'C'), and the file must be large enough.
     The array keeps the mapping alive; it is writable unless readonly is true.
-    Attaching never registers the block with resource_tracker.
+    Attaching never registers the block with resource_tracker.  The array and its
+    views pickle by name (module shared); a with statement over it does nothing at exit.
 
     A block whose file belongs to neither this user nor root is refused
     (PermissionError) unless allow_foreign is true: its owner can truncate the file
@@ -216,12 +237,13 @@ def attach(name, dtype=None, shape=None, order=None, readonly=False, allow_forei
     try:
         if not allow_foreign:
             _check_owner(fd, name)
-        return _attach_fd(fd, name, dtype, shape, order, readonly)
+        return _attach_fd(fd, name, dtype, shape, order, readonly, named=True,
+                          allow_foreign=allow_foreign)
     finally:
         os.close(fd)
 
 
-def _check_owner(fd, name):
+def _check_owner(fd: int, name: str) -> None:
     """Refuse a block another user (not root) owns, as Go's Open does."""
     uid, me = os.fstat(fd).st_uid, os.getuid()
     if uid not in (me, 0):
@@ -230,22 +252,26 @@ def _check_owner(fd, name):
                               'allow_foreign=True to attach it anyway' % (name, uid, me))
 
 
-def _has_trailer(fd):
+def _has_trailer(fd: int) -> bool:
     """Whether the file ends in ndshm's trailer magic: it claims to be an ndshm block."""
     size = os.fstat(fd).st_size
     return size >= _TRAILER.size and os.pread(fd, 8, size - 8) == _TRAILER_MAGIC
 
 
-def _spec_text(dtype, shape, order=None):
+def _spec_text(dtype: np.dtype, shape: Tuple[int, ...], order: Optional[str] = None) -> str:
     d = npyfmt.dtype_to_descr(dtype)
     return '%s %r%s' % (d if isinstance(d, str) else repr(d), shape, ' order ' + order if order else '')
 
 
-def _attach_fd(fd, name, dtype=None, shape=None, order=None, readonly=False):
+def _attach_fd(fd: int, name: str, dtype: DTypeLike = None, shape: Optional[Shape] = None,
+               order: Optional[str] = None, readonly: bool = False, named: bool = False,
+               allow_foreign: bool = False) -> SharedArray:
     """attach() of the block open as fd, which the caller still owns and may close.
 
-    name only labels errors.  The mapping does not need the descriptor.
+    name labels errors, and is the block's name if named (else the block is anonymous:
+    its arrays refuse to pickle).  The mapping does not need the descriptor.
     """
+    label = name if named else None
     if dtype is not None:
         dtype, shape = _check_dtype(dtype), _check_shape(shape)
         _check_size(dtype, shape)
@@ -255,7 +281,7 @@ def _attach_fd(fd, name, dtype=None, shape=None, order=None, readonly=False):
             if size < n:
                 raise ValueError('%s: %d bytes, too small for %s%r (%d bytes)'
                                  % (name, size, dtype, shape, n))
-            return _view(fd, n, dtype, shape, 0, order or 'C', readonly)
+            return _view(fd, n, dtype, shape, 0, order or 'C', readonly, label, allow_foreign)
     b = _read_block(fd, name)
     if dtype is not None:   # redundant if it agrees; the header is never read as data
         if dtype != b['dtype'] or shape != b['shape']:
@@ -264,10 +290,11 @@ def _attach_fd(fd, name, dtype=None, shape=None, order=None, readonly=False):
         if order and order != b['order'] and len(shape) > 1:
             raise ValueError('block %s holds %s, not %s' % (
                 name, _spec_text(b['dtype'], b['shape'], b['order']), _spec_text(dtype, shape, order)))
-    return _view(fd, b['H'] + b['N'], b['dtype'], b['shape'], b['H'], b['order'], readonly)
+    return _view(fd, b['H'] + b['N'], b['dtype'], b['shape'], b['H'], b['order'], readonly, label,
+                 allow_foreign)
 
 
-def _npy_header(dtype, shape, fortran):
+def _npy_header(dtype: np.dtype, shape: Tuple[int, ...], fortran: bool) -> bytes:
     """The .npy header for an array, padded so that its length is a multiple of 4096."""
     d = {'descr': npyfmt.dtype_to_descr(dtype), 'fortran_order': fortran, 'shape': shape}
     text = '{' + ''.join('%r: %r, ' % kv for kv in sorted(d.items())) + '}'
@@ -284,8 +311,18 @@ def _npy_header(dtype, shape, fortran):
     raise ValueError('dtype too large for a .npy header')
 
 
-def create(name, shape, dtype, order='C', fill=None, persistent=False, mode=0o600):
-    """Create the ndshm block /dev/shm/NAME and return a writable view of it.
+def create(name: Optional[str] = None, shape: Optional[Shape] = None, dtype: DTypeLike = np.float64,
+           order: str = 'C', fill: Any = None, persistent: bool = False,
+           mode: int = 0o600) -> SharedArray:
+    """Create the ndshm block /dev/shm/NAME and return a writable view of it, a
+    SharedArray: its views pickle by name (module shared), its .name is the name.
+
+    With name None a free name is made up, as SharedMemory(create=True) does:
+    'ndshm-' and 16 random hex digits.  Used in a with statement, the block is
+    released at exit (close(name); unlink(name) if persistent):
+
+        with create(None, (n,), 'f8') as a:
+            ...
 
     The data is zeroed, or set to fill.  The block is owned by this process, as
     Go's Create makes it: this process holds its liveness lock (an OFD read lock on
@@ -302,6 +339,24 @@ def create(name, shape, dtype, order='C', fill=None, persistent=False, mode=0o60
     process umask, as shm_open and Go's ndshm.Perm make them; setuid, setgid and
     sticky bits are dropped.
     """
+    if shape is None:
+        raise TypeError('create() needs a shape')
+    if name is not None:
+        return _create(name, shape, dtype, order, fill, persistent, mode)
+    for _ in range(100):
+        try:
+            return _create(_auto_name(), shape, dtype, order, fill, persistent, mode)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, 'no free random block name after 100 tries', SHM_DIR)
+
+
+def _auto_name() -> str:
+    return 'ndshm-' + secrets.token_hex(8)
+
+
+def _create(name: str, shape: Shape, dtype: DTypeLike, order: str, fill: Any, persistent: bool,
+            mode: int) -> SharedArray:
     path = _path(name)
     dtype, shape = _check_dtype(dtype), _check_shape(shape)
     _check_size(dtype, shape)
@@ -326,7 +381,7 @@ def create(name, shape, dtype, order='C', fill=None, persistent=False, mode=0o60
         os.pwrite(fd, footer, F)
         if not persistent:      # before the name exists: nobody sees it lockless
             _lock(fd, F + LIVENESS_OFF, fcntl.F_RDLCK)
-        a = _view(fd, H + N, dtype, shape, H, order, False)
+        a = _view(fd, H + N, dtype, shape, H, order, False, os.path.basename(path), created=True)
         if fill is not None:
             a[...] = fill
         if tmpfile:     # a dir fd makes os.link use linkat(AT_SYMLINK_FOLLOW) before 3.14
@@ -355,7 +410,7 @@ def create(name, shape, dtype, order='C', fill=None, persistent=False, mode=0o60
             os.close(fd)
 
 
-def _create_file(path, perm):
+def _create_file(path: str, perm: int) -> Tuple[int, bool]:
     """A new file for a block: unnamed in SHM_DIR (O_TMPFILE) where the kernel allows
     it, else created exclusively at path.  Returns it and whether it is unnamed."""
     if hasattr(os, 'O_TMPFILE') and os.path.isdir('/proc/self/fd'):
@@ -368,17 +423,17 @@ def _create_file(path, perm):
 
 # Owned blocks: path -> the descriptor whose open file description holds the liveness
 # lock.  A raw int, never a file object whose finalizer could close it and drop the lock.
-_owned = {}
+_owned: Dict[str, int] = {}
 _owned_lock = threading.Lock()
 _owner_pid = os.getpid()
 
 
-def _own(path, fd):
+def _own(path: str, fd: int) -> None:
     with _owned_lock:
         _owned[path] = fd
 
 
-def _same_file(fd, path):
+def _same_file(fd: int, path: str) -> bool:
     try:
         a, b = os.fstat(fd), os.lstat(path)
     except OSError:
@@ -386,7 +441,7 @@ def _same_file(fd, path):
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-def close(name):
+def close(name: str) -> bool:
     """End this process's ownership of the block it created as NAME: unlink the name
     (unless it now names another file) and drop the liveness lock.  Views stay valid.
     Returns whether it unlinked; a block this process does not own is left alone."""
@@ -408,7 +463,7 @@ def close(name):
 
 
 @atexit.register
-def _close_all():
+def _close_all() -> None:
     """At exit, the owner unlinks its owned blocks (a forked child owns none)."""
     if os.getpid() != _owner_pid:
         return
@@ -419,7 +474,7 @@ def _close_all():
             pass
 
 
-def _forget_owned():
+def _forget_owned() -> None:
     """In a forked child: the parent owns the blocks.  Closing the child's copies of
     the descriptors keeps the lock (the parent's descriptor still holds it)."""
     global _owner_pid, _owned_lock
@@ -435,7 +490,21 @@ def _forget_owned():
 os.register_at_fork(after_in_child=_forget_owned)
 
 
-def unlink(name):
+def _release(name: str, dev: int, ino: int) -> None:
+    """Release the block NAME this process created, if NAME still names that file
+    (dev, ino): close it if owned, else (persistent) unlink it."""
+    if close(name):
+        return
+    path = _path(name)
+    try:
+        st = os.lstat(path)
+        if (st.st_dev, st.st_ino) == (dev, ino):
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def unlink(name: str) -> None:
     """Remove the name /dev/shm/NAME.  Mapped views stay valid until dropped.
     An owned block of this process is also released (see close)."""
     path = _path(name)
@@ -446,7 +515,7 @@ def unlink(name):
     os.unlink(path)
 
 
-def info(name):
+def info(name: str) -> Dict[str, Any]:
     """Describe the ndshm block NAME as a dict with the keys and meanings of
     `ndshm inspect --json` (docs/JSON.md, "A block object"): name, kind ('array',
     'ring'), dtype (NumPy's descriptor; a record's field list as its Python literal),
@@ -479,7 +548,7 @@ def info(name):
 _KINDS = {KIND_ARRAY: 'array', KIND_RING: 'ring'}     # Go's BlockKind.String
 
 
-def _rfc3339(ns):
+def _rfc3339(ns: int) -> str:
     """ns since the epoch as Go's time.Unix(0, ns).Format(time.RFC3339Nano) prints it:
     local time, the fraction's trailing zeros dropped, 'Z' for a zero offset."""
     sec, frac = divmod(ns, 10**9)
