@@ -13,6 +13,7 @@ import time
 import numpy as np
 from numpy.lib import format as npyfmt
 
+from . import __version__
 from .blocks import _path, attach, create, info, unlink
 from .ring import Ring, TornFrame
 from .worker import _check_kernel, _stats as _reduce, serve
@@ -163,6 +164,7 @@ def _parse_mode(s):
 
 def main(argv=None):
     p = _Parser(prog=_PROG, description='ndshm blocks in /dev/shm, NumPy side.')
+    p.add_argument('--version', action='version', version='ndshm version ' + __version__)
     sub = p.add_subparsers(dest='cmd', required=True)
     stats = sub.add_parser('stats', help='count, sum, min, max, mean as float64 (JSON, as ndshm stats --json)')
     create_ = sub.add_parser('create', help='create a persistent block')
