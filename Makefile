@@ -1,18 +1,41 @@
-# make test: everything CI runs. It installs Debian's python3-numpy for
-# /usr/bin/python3 when missing, since the Go<->NumPy tests need it.
+# make test: everything CI runs. It installs the Debian packages it needs
+# when /usr/bin/python3 lacks them (NumPy for the Go<->NumPy tests; pip,
+# venv, setuptools and wheel to install python/ offline), installs the
+# Python package into a throw-away venv and runs the Go tests with that
+# venv's python (NDSHM_PYTHON), so the Python side is tested as installed.
 PY := /usr/bin/python3
 GO ?= go
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBS := python3-numpy python3-pip python3-venv python3-setuptools python3-wheel
 
-.PHONY: test deps vet race bench fuzz demo
+.PHONY: test deps vet venv race bench fuzz demo
 
-test: deps vet race bench
+# The venv lives in a fresh temporary directory, removed when the tests
+# end however they end; it is world-readable since some tests run Python
+# as a throw-away user.
+test: deps vet
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && chmod 755 "$$dir" && \
+	$(MAKE) --no-print-directory venv VENV="$$dir" && \
+	$(MAKE) --no-print-directory race bench NDSHM_PYTHON="$$dir/venv/bin/python"
 
+# ensurepip is what python3-venv adds to Debian's Python.
 deps:
-	@$(PY) -c 'import numpy' 2>/dev/null || { \
-		echo "installing python3-numpy"; \
+	@$(PY) -c 'import numpy, pip, setuptools, wheel, ensurepip' 2>/dev/null || { \
+		echo "installing $(DEBS)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy; }
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS); }
+
+# make venv VENV=DIR: DIR/venv, a venv that sees Debian's NumPy, with the
+# package ndshm installed offline from a copy of python/ (setuptools
+# builds in the source tree, and a stale build/ there could leak into the
+# wheel).
+venv:
+	@test -n "$(VENV)" || { echo "usage: make venv VENV=DIR"; exit 2; }
+	@start=$$(date +%s%N) && \
+	$(PY) -m venv --system-site-packages "$(VENV)/venv" && \
+	cp -R python "$(VENV)/src" && \
+	"$(VENV)/venv/bin/python" -m pip install -q --no-index --no-build-isolation "$(VENV)/src" && \
+	echo "installed $$("$(VENV)/venv/bin/python" -c 'import ndshm; print("ndshm", ndshm.__version__, "in", ndshm.__file__)') ($$(( ($$(date +%s%N) - start) / 1000000 )) ms)"
 
 vet:
 	$(GO) vet ./...

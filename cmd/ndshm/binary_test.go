@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ndshm/ndshm"
 )
 
 // TestBinary builds the command and checks what only a real process
@@ -26,7 +28,7 @@ func TestBinary(t *testing.T) {
 		{args: nil, code: 2, stderr: "usage: ndshm COMMAND"},
 		{args: []string{"help", "create"}, stdout: "usage: ndshm create NAME", emptyStderr: true},
 		{args: []string{"help", "ring", "create"}, stdout: "usage: ndshm ring create NAME", emptyStderr: true},
-		{args: []string{"--version"}, stdout: "ndshm version (devel) commit ", emptyStderr: true},
+		{args: []string{"--version"}, stdout: "ndshm version " + ndshm.Version + " module (devel) commit ", emptyStderr: true},
 		{args: []string{"create", name, "--dtype", "i4", "--shape", "2,3", "--fill", "7"}, emptyStderr: true},
 		{args: []string{"stats", name}, stdout: "count 6  sum 42  min 7  max 7  mean 7\n", emptyStderr: true},
 		{args: []string{"create", name, "--dtype", "i4", "--shape", "1"}, code: 1, stderr: "ndshm: create " + name + ": file already exists\n"},
@@ -76,7 +78,7 @@ func TestVersionCommit(t *testing.T) {
 	// The version is "(devel)", or since Go 1.24 a pseudo-version made
 	// from the commit, as go version -m shows it.
 	commit := strings.TrimSpace(string(head))
-	want := regexp.MustCompile(`^ndshm version (\(devel\)|v\S+) commit ` + commit + `(-dirty)?\n$`)
+	want := regexp.MustCompile(`^ndshm version ` + regexp.QuoteMeta(ndshm.Version) + ` module (\(devel\)|v\S+) commit ` + commit + `(-dirty)?\n$`)
 	for _, arg := range []string{"version", "--version"} {
 		out, err := exec.Command(bin, arg).Output()
 		if err != nil || !want.Match(out) {

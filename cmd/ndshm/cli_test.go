@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ndshm/ndshm"
 )
 
 func TestUsage(t *testing.T) {
@@ -63,7 +65,8 @@ func TestHelpNested(t *testing.T) {
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
 		// A test binary records no module version nor commit.
-		if out := mustRun(t, args...); out != "ndshm version (devel) commit unknown\n" {
+		want := "ndshm version " + ndshm.Version + " module (devel) commit unknown\n"
+		if out := mustRun(t, args...); out != want {
 			t.Errorf("ndshm %s printed %q", args[0], out)
 		}
 	}

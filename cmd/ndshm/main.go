@@ -58,7 +58,7 @@ var commands = map[string]*command{
 	"serve":   {run: runServe, summary: "serve blocks to other processes over a unix socket"},
 	"stats":   {run: runStats, summary: "count, sum, min, max and mean of a numeric block"},
 	"top":     {run: runTop, summary: "a live view: blocks and their users, rings with frames/s and each reader's lag and misses"},
-	"version": {run: runVersion, summary: "print ndshm's module version and commit"},
+	"version": {run: runVersion, summary: "print ndshm's version, module version and commit"},
 }
 
 // roles are the parts this binary plays when it starts itself again: the

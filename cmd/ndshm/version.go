@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
 )
 
 const versionAbout = `
-Prints the version of the Go module ndshm was built from (a release tag,
-a pseudo-version made from the commit of a build in a checkout, or
-"(devel)" where the build recorded none), and the VCS commit it was built at ("unknown" if the
-build did not record one), with "-dirty" if the tree had changes.
+Prints ndshm's version (ndshm.Version, which the Python package's
+ndshm.__version__ equals), then the version of the Go module ndshm was
+built from (a release tag, a pseudo-version made from the commit of a
+build in a checkout, or "(devel)" where the build recorded none), and the
+VCS commit it was built at ("unknown" if the build did not record one),
+with "-dirty" if the tree had changes.
 ndshm --version does the same.`
 
 // runVersion is `ndshm version`.
@@ -27,7 +30,7 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	}
 	info, _ := debug.ReadBuildInfo()
 	v, commit := buildVersion(info)
-	_, err = fmt.Fprintf(e.stdout, "ndshm version %s commit %s\n", v, commit)
+	_, err = fmt.Fprintf(e.stdout, "ndshm version %s module %s commit %s\n", ndshm.Version, v, commit)
 	return err
 }
 

@@ -37,22 +37,39 @@ func goConsumer(who, name string) *consumer {
 
 // pyConsumer is `python3 -m ndshm ring-recv --verify`, or nil and why not.
 func pyConsumer(ctx context.Context, name string) (*consumer, error) {
+	py, env, err := pyPackage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	probe := exec.CommandContext(ctx, py, "-m", "ndshm", "ring-recv", "-h")
+	probe.Env = env
+	if probe.Run() != nil {
+		return nil, fmt.Errorf("the ndshm package %s runs has no ring-recv command", py)
+	}
+	cmd := exec.Command(py, "-m", "ndshm", "ring-recv", "--verify", "--timeout", "1m", name)
+	cmd.Env, cmd.Stderr = env, os.Stderr
+	return &consumer{Who: "Python consumer (python3 -m ndshm ring-recv)", cmd: cmd}, nil
+}
+
+// pyPackage returns the interpreter that runs the package ndshm and its
+// environment: $NDSHM_PYTHON, with the package installed (as `make test`
+// sets it), or else /usr/bin/python3 with the checkout's python/ on
+// PYTHONPATH.
+func pyPackage(ctx context.Context) (string, []string, error) {
+	if py := os.Getenv("NDSHM_PYTHON"); py != "" {
+		if exec.CommandContext(ctx, py, "-c", "import numpy, ndshm").Run() != nil {
+			return "", nil, fmt.Errorf("NDSHM_PYTHON=%s cannot import numpy and ndshm", py)
+		}
+		return py, os.Environ(), nil
+	}
 	if exec.CommandContext(ctx, python, "-c", "import numpy").Run() != nil {
-		return nil, errNoNumPy
+		return "", nil, errNoNumPy
 	}
 	dir := findPyPackage()
 	if dir == "" {
-		return nil, errors.New("python/ndshm/ is not in or above the working directory")
+		return "", nil, errors.New("python/ndshm/ is not in or above the working directory")
 	}
-	env := append(os.Environ(), "PYTHONPATH="+dir)
-	probe := exec.CommandContext(ctx, python, "-m", "ndshm", "ring-recv", "-h")
-	probe.Env = env
-	if probe.Run() != nil {
-		return nil, fmt.Errorf("the ndshm package in %s has no ring-recv command", dir)
-	}
-	cmd := exec.Command(python, "-m", "ndshm", "ring-recv", "--verify", "--timeout", "1m", name)
-	cmd.Env, cmd.Stderr = env, os.Stderr
-	return &consumer{Who: "Python consumer (python3 -m ndshm ring-recv)", cmd: cmd}, nil
+	return python, append(os.Environ(), "PYTHONPATH="+dir), nil
 }
 
 // findPyPackage looks for python/ndshm/ from the working directory up

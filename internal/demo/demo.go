@@ -28,7 +28,9 @@ the two are timed side by side. Then the same worker pool maps and
 reduces the array; a ring streams 100 MiB frames at 30 fps to a Go and a
 Python consumer, next to the same stream through unix sockets; and a
 data server hands blocks out and collects an orphan. /dev/shm is left as
-it was found.
+it was found. The Python consumer is $NDSHM_PYTHON -m ndshm where that
+names a python with the package installed, else /usr/bin/python3 with the
+checkout's python/ directory.
 
 --json prints the measured results instead of the story (durations in
 nanoseconds): {"job":{"count","fill_ns","attach_ns","channels":[{"method",

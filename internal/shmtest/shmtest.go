@@ -76,11 +76,21 @@ func Name() string {
 	return fmt.Sprintf("ndshm-test-%d-%d", os.Getpid(), seq.Add(1))
 }
 
-// Python returns the interpreter with NumPy (Debian's /usr/bin/python3).
-// Without NumPy the test is skipped, or fails when CI is set: CI must
-// never pass by skipping the cross-language tests.
+// EnvPython names the environment variable that, when set, is the path of
+// a Python interpreter with the package ndshm installed: `make test` sets
+// it to a throw-away venv's python, so the tests run the package as pip
+// installed it rather than the checkout's python/ directory.
+const EnvPython = "NDSHM_PYTHON"
+
+// Python returns the interpreter for the Python side of the tests: the
+// one EnvPython names, else Debian's /usr/bin/python3. Without NumPy the
+// test is skipped, or fails when CI is set: CI must never pass by
+// skipping the cross-language tests.
 func Python(t testing.TB) string {
-	const py = "/usr/bin/python3"
+	py := os.Getenv(EnvPython)
+	if py == "" {
+		py = "/usr/bin/python3"
+	}
 	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI needs %s with numpy (make test installs python3-numpy): %v", py, err)
@@ -91,17 +101,28 @@ func Python(t testing.TB) string {
 }
 
 // PythonCommand returns a command that runs Python (see Python) with
-// args and the package ndshm importable from the checkout's python/
-// directory (PYTHONPATH), so "-m", "ndshm", ... runs its command line and
-// "-c", script runs a script that imports ndshm. Its Env is set: add to
-// it rather than replace it.
+// args and the package ndshm importable, so "-m", "ndshm", ... runs its
+// command line and "-c", script runs a script that imports ndshm. Its Env
+// is set: add to it rather than replace it.
+//
+// Where EnvPython is set the package is the installed one: PYTHONPATH is
+// dropped and PYTHONSAFEPATH set, so neither the environment nor the
+// working directory can put another copy first. Otherwise the package
+// comes from the checkout's python/ directory, through PYTHONPATH.
 func PythonCommand(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
-	py, dir := Python(t), pythonDir(t)
+	py := Python(t)
+	cmd := exec.Command(py, args...)
+	if os.Getenv(EnvPython) != "" {
+		cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
+			return strings.HasPrefix(kv, "PYTHONPATH=")
+		}), "PYTHONSAFEPATH=1")
+		return cmd
+	}
+	dir := pythonDir(t)
 	if old := os.Getenv("PYTHONPATH"); old != "" {
 		dir += string(os.PathListSeparator) + old
 	}
-	cmd := exec.Command(py, args...)
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir)
 	return cmd
 }

@@ -63,7 +63,7 @@ from .client import MAX_MESSAGE, PROTOCOL_VERSION, Client, ServerError, default_
 from .ring import Frame, Reader, Ring, TornFrame, Writer, WriterDied
 from .worker import serve
 
-__version__ = '0.1.0'
+__version__ = '0.1.0'   # Go's ndshm.Version (version.go); TestPythonVersion keeps them equal
 
 __all__ = ['attach', 'create', 'close', 'unlink', 'info', 'Client', 'ServerError', 'default_socket',
            'Ring', 'Reader', 'Writer', 'Frame', 'TornFrame', 'WriterDied']

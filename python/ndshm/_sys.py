@@ -3,6 +3,8 @@ F_OFD_GETLK, on the liveness byte of owned blocks and a ring's writer and reader
 futexes and atomic adds through ctypes (ring waits and wake-ups), the process start
 time a block's footer records, and the search of /proc for a block's users."""
 
+from __future__ import annotations
+
 import ctypes
 import errno
 import fcntl
@@ -17,7 +19,7 @@ _FLOCK = struct.Struct('hhqqi4x')
 _TSO = os.uname().machine in ('x86_64', 'i686', 'i386')
 
 
-def _start_time():
+def _start_time() -> int:
     """Field 22 of /proc/self/stat: start time in clock ticks since boot, or 0."""
     try:
         with open('/proc/self/stat', 'rb') as f:
@@ -27,7 +29,7 @@ def _start_time():
         return 0
 
 
-def _lock(fd, off, typ=fcntl.F_WRLCK):
+def _lock(fd: int, off: int, typ: int = fcntl.F_WRLCK) -> bool:
     """Set (or with F_UNLCK drop) fd's OFD lock on byte off; False if another holds it."""
     try:
         fcntl.fcntl(fd, _F_OFD_SETLK, _FLOCK.pack(typ, 0, off, 1, 0))
@@ -38,13 +40,13 @@ def _lock(fd, off, typ=fcntl.F_WRLCK):
         raise
 
 
-def _held(fd, off):
+def _held(fd: int, off: int) -> bool:
     """Whether any open file description holds a lock on byte off (a holder lives)."""
     typ = _FLOCK.unpack(fcntl.fcntl(fd, _F_OFD_GETLK, _FLOCK.pack(fcntl.F_WRLCK, 0, off, 1, 0)))[0]
     return typ != fcntl.F_UNLCK
 
 
-def _users(dev, ino):
+def _users(dev: int, ino: int) -> list[int]:
     """The pids that map the file (dev, ino) shared or hold it open, from one pass over
     /proc, as Go's sys.Users finds them (internal/sys/users.go): in the order of Go's
     os.ReadDir("/proc"), by name.  Processes this user may not inspect are missed."""
@@ -55,7 +57,7 @@ def _users(dev, ino):
     return [int(p) for p in names if p.isdigit() and (_maps(p, dev, ino) or _holds(p, dev, ino))]
 
 
-def _maps(pid, dev, ino):
+def _maps(pid: str, dev: int, ino: int) -> bool:
     """Whether pid has a shared mapping ('s' in the permissions) of the file."""
     want, inode = (os.major(dev), os.minor(dev)), str(ino)
     try:
@@ -73,7 +75,7 @@ def _maps(pid, dev, ino):
     return False
 
 
-def _holds(pid, dev, ino):
+def _holds(pid: str, dev: int, ino: int) -> bool:
     """Whether pid holds the file open.  Only shared memory is statted: statting any
     other file could block on a dead network mount."""
     d = '/proc/%s/fd/' % pid
@@ -101,7 +103,7 @@ class _Futex:
     NR = {'x86_64': 202, 'aarch64': 98}
     WAIT, WAKE, WAKE_OP, PRIVATE, ALL = 0, 1, 5, 128, 1 << 30
 
-    def __init__(self):
+    def __init__(self) -> None:
         nr = self.NR.get(os.uname().machine)
         if nr is None:
             raise OSError(errno.ENOSYS, 'no futex syscall number for ' + os.uname().machine)
@@ -111,35 +113,35 @@ class _Futex:
         self._scratch = ctypes.c_uint32()
         self.fence()
 
-    def wait(self, addr, val, seconds):
+    def wait(self, addr: int, val: int, seconds: float) -> None:
         """Sleep while the word at addr is val, at most seconds; callers re-check."""
         ts = (ctypes.c_long * 2)(int(seconds), int(seconds % 1 * 1e9))
         self._call(self._nr, addr, self.WAIT, val, ctypes.addressof(ts), 0, 0)
 
-    def wake(self, addr):
+    def wake(self, addr: int) -> None:
         self._call(self._nr, addr, self.WAKE, self.ALL, 0, 0, 0)
 
-    def _op(self, addr, op, arg, wake, flags=0):
+    def _op(self, addr: int, op: int, arg: int, wake: int, flags: int = 0) -> None:
         """FUTEX_WAKE_OP: atomically apply op (0 set, 1 add) with a 12-bit signed arg to the
         word at addr, then wake up to wake of its sleepers.  A locked instruction: a full fence."""
         if self._call(self._nr, addr, self.WAKE_OP | flags, wake, 0, addr, op << 28 | (arg & 0xfff) << 12) < 0:
             e = ctypes.get_errno()
             raise OSError(e, 'futex: ' + os.strerror(e))
 
-    def add(self, addr, n, wake=0):
+    def add(self, addr: int, n: int, wake: int = 0) -> None:
         self._op(addr, 1, n, wake)
 
-    def store(self, addr, v):
+    def store(self, addr: int, v: int) -> None:
         self._op(addr, 0, v, 0)
 
-    def fence(self):
+    def fence(self) -> None:
         self._op(ctypes.addressof(self._scratch), 1, 0, 0, self.PRIVATE)
 
 
-_futex_state = []
+_futex_state: list[_Futex | None] = []
 
 
-def _futex():
+def _futex() -> _Futex | None:
     """The process's _Futex, or None to poll (NDSHM_FUTEX=0, or no usable futex)."""
     if not _futex_state:
         f = None

@@ -1,15 +1,27 @@
 """Client: the client of an ndshm server (`ndshm serve`, docs/PROTOCOL.md) over a unix
 socket.  It lists and creates blocks, and hands out anonymous (memfd) blocks as ndarrays."""
 
+from __future__ import annotations
+
 import json
 import os
 import socket as _socket
 import struct
 import threading
+from typing import TYPE_CHECKING, Any, List, Sequence, SupportsIndex, Union
 
 from numpy.lib import format as npyfmt
 
 from .blocks import _attach_fd, _check_dtype, _check_shape
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import DTypeLike
+
+# A block as `ndshm inspect --json` describes it (docs/JSON.md, "A block object").
+BlockDict = dict[str, Any]
+# A shape: a length, or one per dimension.
+Shape = Union[SupportsIndex, Sequence[SupportsIndex]]
 
 
 # The server protocol, docs/PROTOCOL.md: one JSON object per SOCK_SEQPACKET packet.
@@ -23,19 +35,19 @@ class ServerError(Exception):
     its error code ('exist', 'not_exist', 'permission', 'format', 'dtype', 'no_space',
     'bad_request', or '') and e.op the request's op."""
 
-    def __init__(self, message, code='', op=''):
+    def __init__(self, message: str, code: str = '', op: str = '') -> None:
         super().__init__(message)
         self.code, self.op = code, op
 
 
-def default_socket():
+def default_socket() -> str:
     """Where `ndshm serve` listens unless told otherwise: $XDG_RUNTIME_DIR/ndshm.sock, or
     /tmp/ndshm-UID/ndshm.sock, in a directory only that user may write to (as Go's DefaultSocket)."""
     d = os.environ.get('XDG_RUNTIME_DIR')
     return os.path.join(d, 'ndshm.sock') if d else '/tmp/ndshm-%d/ndshm.sock' % os.getuid()
 
 
-def _descr(dtype):
+def _descr(dtype: DTypeLike) -> str:
     """The dtype as the protocol sends it: '<f8', or the literal of a record's field list."""
     d = npyfmt.dtype_to_descr(_check_dtype(dtype))
     return d if isinstance(d, str) else repr(d)
@@ -54,7 +66,7 @@ class Client:
     connected; arrays already received stay valid for as long as they live.
     """
 
-    def __init__(self, socket=None):
+    def __init__(self, socket: str | None = None) -> None:
         path = socket or default_socket()
         self._lock = threading.Lock()
         self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
@@ -76,38 +88,38 @@ class Client:
             self._sock.close()
             raise
 
-    def __enter__(self):
+    def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         """End the connection; the server forgets the keys this client published."""
         self._sock.close()
 
-    def list(self):
+    def list(self) -> List[BlockDict]:   # List: in the class, list is this method
         """Every ndshm block in /dev/shm, as a list of block dicts: the keys and meanings
         of info() and `ndshm inspect --json`, but 'users' may be up to a second old (the
         server shares one search of /proc among its requests), and a block too large to
         describe in a reply carries 'truncated': True (docs/PROTOCOL.md)."""
         return self._call({'op': 'list'})[0].get('blocks') or []
 
-    def stat(self, name):
+    def stat(self, name: str) -> BlockDict:
         """The named block's dict, as list() gives them."""
         return self._call({'op': 'stat', 'name': name})[0]['block']
 
-    def create(self, name, shape, dtype, order='C'):
+    def create(self, name: str, shape: Shape, dtype: DTypeLike, order: str = 'C') -> BlockDict:
         """Have the server create and own the named block; return its dict.
 
         It lives until drop() or until the server stops; attach(name) maps it."""
         return self._call(self._spec({'op': 'create', 'name': name}, shape, dtype, order))[0]['block']
 
-    def drop(self, name):
+    def drop(self, name: str) -> None:
         """Have the server close and unlink a block it owns."""
         self._call({'op': 'drop', 'name': name})
 
-    def anon(self, shape, dtype, order='C', key=None):
+    def anon(self, shape: Shape, dtype: DTypeLike, order: str = 'C', key: str | None = None) -> np.ndarray:
         """A new anonymous (memfd) block from the server, as a writable ndarray.
 
         With a key, other clients can get() it while this client stays connected.
@@ -117,18 +129,18 @@ class Client:
             req['key'] = key
         return self._map(req)
 
-    def get(self, key):
+    def get(self, key: str) -> np.ndarray:
         """The anonymous block another client published under key, as an ndarray."""
         return self._map({'op': 'get', 'key': key})
 
     @staticmethod
-    def _spec(req, shape, dtype, order):
+    def _spec(req: dict[str, Any], shape: Shape, dtype: DTypeLike, order: str) -> dict[str, Any]:
         if order not in ('C', 'F'):
             raise ValueError("order must be 'C' or 'F', not %r" % (order,))
         req.update(dtype=_descr(dtype), shape=list(_check_shape(shape)), order=order)
         return req
 
-    def _map(self, req):
+    def _map(self, req: dict[str, Any]) -> np.ndarray:
         """Make a request whose reply carries a block's descriptor; map the block."""
         fd = self._call(req, want_fd=True)[1][0]
         try:
@@ -136,7 +148,7 @@ class Client:
         finally:
             os.close(fd)
 
-    def _call(self, req, want_fd=False):
+    def _call(self, req: dict[str, Any], want_fd: bool = False) -> tuple[dict[str, Any], List[int]]:
         """Send req; return the reply and the descriptors it carried (one if want_fd)."""
         req = dict(req, v=PROTOCOL_VERSION)
         msg = json.dumps(req).encode()
@@ -157,10 +169,10 @@ class Client:
             raise ConnectionError('ndshm server: %s reply with %d descriptors' % (req['op'], len(fds)))
         return rep, fds
 
-    def _receive(self):
+    def _receive(self) -> tuple[dict[str, Any], List[int]]:
         """Read one reply, joining a list continued over several packets ("more").
         Descriptors count only on the last packet; strays are closed."""
-        blocks = []
+        blocks: List[dict[str, Any]] = []
         while True:
             # Close-on-exec from the start: a thread forking meanwhile must not inherit them.
             data, fds, flags, _ = _socket.recv_fds(self._sock, MAX_MESSAGE, _MAX_FDS,
@@ -180,7 +192,7 @@ class Client:
                 os.close(fd)
 
     @staticmethod
-    def _decode(data, flags):
+    def _decode(data: bytes, flags: int) -> dict[str, Any]:
         if not data:
             raise ConnectionError('ndshm server closed the connection')
         if flags & (_socket.MSG_TRUNC | _socket.MSG_CTRUNC):

@@ -5,6 +5,8 @@ A ring (made by Go's ring.Create or `ndshm ring create`) is a block whose array 
 slot; readers and writers interoperate with Go's, futexes and all.
 """
 
+from __future__ import annotations
+
 import ctypes
 import errno
 import fcntl
@@ -13,6 +15,7 @@ import os
 import struct
 import time
 import weakref
+from typing import Any, Iterator, Optional, Tuple, TypeVar
 
 import numpy as np
 
@@ -43,10 +46,13 @@ _S_SEQ, _S_TAG, _S_TIME, _S_CLAIM, _S_STREAM, _S_INDEX = 0, 8, 16, 24, 32, 40  #
 _BUSY = 1 << 63             # in a slot's seq: the writer is filling it
 _W_NONE, _W_LIVE, _W_CLOSED = 0, 1, 2   # the writer word: state | stream << 2 | pid << 32
 _MAX_STREAM = (1 << 30) - 1
-_END = object()             # _try's answer at the end of the reader's stream
+_END: Any = object()        # _try's answer at the end of the reader's stream
 
 
-def _writer_word(w):
+_C = TypeVar('_C', bound='_Closing')
+
+
+def _writer_word(w: int) -> tuple[int, int, int]:
     """(state, stream, pid) of the writer word."""
     return w & 3, (w >> 2) & _MAX_STREAM, w >> 32
 _WRITER_LOCK = 1 << 61      # OFD lock bytes: the writer's, then reader place i's at +1+i
@@ -65,13 +71,16 @@ class WriterDied(EOFError):
 class _Closing:
     """A context manager that closes itself, also when dropped."""
 
-    def __enter__(self):
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
         except Exception:       # at interpreter exit the kernel drops the locks anyway
@@ -86,11 +95,20 @@ class Frame:
     was published (Unix ns)."""
     __slots__ = ('seq', 'stream', 'index', 'slot', 'tag', 'time_ns', 'array')
 
-    def __init__(self, seq, stream, index, slot, tag, time_ns, array):
+    seq: int
+    stream: int
+    index: int
+    slot: int
+    tag: int
+    time_ns: int
+    array: np.ndarray
+
+    def __init__(self, seq: int, stream: int, index: int, slot: int, tag: int, time_ns: int,
+                 array: np.ndarray) -> None:
         self.seq, self.stream, self.index, self.slot = seq, stream, index, slot
         self.tag, self.time_ns, self.array = tag, time_ns, array
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return 'Frame(seq=%d, stream=%d, index=%d, slot=%d, tag=%d, time_ns=%d)' % (
             self.seq, self.stream, self.index, self.slot, self.tag, self.time_ns)
 
@@ -114,7 +132,18 @@ class Ring(_Closing):
     the readers and writer made from this Ring too.
     """
 
-    def __init__(self, name):
+    name: str
+    mode: str
+    policy: str
+    frame_bytes: int
+    frame_shape: Tuple[int, ...]
+    dtype: np.dtype
+    slots: np.ndarray
+    _q: memoryview      # None once closed, as are _d, _mv, slots, _ro and _mm
+    _d: memoryview
+    _mv: memoryview
+
+    def __init__(self, name: str) -> None:
         path = _path(name)
         fd = _open(path, os.O_RDWR)
         try:
@@ -143,10 +172,10 @@ class Ring(_Closing):
         self._ro.flags.writeable = False
         mv = memoryview(mm)[ctl:b['size'] - 16]
         self._q, self._d, self._mv = mv.cast('Q'), mv.cast('I'), mv
-        self._peers = weakref.WeakSet()     # readers and writer to close with the ring
+        self._peers: weakref.WeakSet[Reader | Writer] = weakref.WeakSet()     # readers and writer to close with the ring
 
     @staticmethod
-    def _config(name, b, raw, clen):
+    def _config(name: str, b: dict[str, Any], raw: bytes, clen: int) -> tuple[int, int, int, int, int]:
         """The ring's config, checked against its block as the Go package checks it."""
         magic, ver, mode, pol, S, R, B = _RING_CONFIG.unpack(raw)
         shape = b['shape']
@@ -161,43 +190,43 @@ class Ring(_Closing):
             raise ValueError('%s: %d bytes of ring control words, too few' % (name, clen))
         return mode, pol, S, R, B
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._q is None:
             return '<ndshm.Ring %r closed>' % self.name
         return '<ndshm.Ring %r %s %s %s%r>' % (self.name, self.mode, self.policy, self.dtype, self.slots.shape)
 
     # Control words: byte offsets into the control area.
-    def _ld(self, off):
+    def _ld(self, off: int) -> int:
         return self._q[off >> 3]
 
-    def _st(self, off, v):
+    def _st(self, off: int, v: int) -> None:
         self._q[off >> 3] = v
 
-    def _ld32(self, off):
+    def _ld32(self, off: int) -> int:
         return self._d[off >> 2]
 
-    def _st32(self, off, v):
+    def _st32(self, off: int, v: int) -> None:
         self._d[off >> 2] = v
 
-    def _reader_off(self, i):
+    def _reader_off(self, i: int) -> int:
         return _READERS + i * _LINE
 
-    def _slot_off(self, k):
+    def _slot_off(self, k: int) -> int:
         return _READERS + (self._nreaders + k) * _LINE
 
-    def _log_off(self, seq):
+    def _log_off(self, seq: int) -> int:
         return _READERS + (self._nreaders + self._nslots + seq % self._nslots) * _LINE
 
-    def _reopen(self):
+    def _reopen(self) -> int:
         """A new open file description of the ring: OFD locks are told apart by them."""
         self._check_open()
         return os.open('/proc/self/fd/%d' % self._fd, os.O_RDWR | os.O_CLOEXEC)
 
-    def _check_open(self):
+    def _check_open(self) -> None:
         if self._q is None:
             raise ValueError('ring %s is closed' % self.name)
 
-    def _forget_sleeper(self, o, fx):
+    def _forget_sleeper(self, o: int, fx: _Futex | None) -> None:
         """Take the dead reader at place offset o out of the sleeper count if it died asleep
         (else every publish pays a wake for it).  The caller holds the place's lock."""
         if self._ld(o + _R_ASLEEP):
@@ -205,26 +234,26 @@ class Ring(_Closing):
             if fx:
                 fx.add(self._addr + _WAITERS, -1)
 
-    def _notify_writer(self, fx):
+    def _notify_writer(self, fx: _Futex | None) -> None:
         """Tell a writer waiting for a free slot that one may have freed: bump freed and
         wake it.  Doing so whether or not wwaits says it sleeps costs one system call, as
         many as the fence that looking at wwaits after the caller's stores would need."""
         if fx:
             fx.add(self._addr + _FREED, 1, _Futex.ALL)
 
-    def reader(self):
+    def reader(self) -> Reader:
         """Subscribe: a Reader of every frame published from now on (broadcast rings only)."""
         rd = Reader(self)
         self._peers.add(rd)
         return rd
 
-    def writer(self):
+    def writer(self) -> Writer:
         """Become the ring's writer (FileExistsError while another writer lives)."""
         w = Writer(self)
         self._peers.add(w)
         return w
 
-    def frames(self, timeout=None):
+    def frames(self, timeout: float | None = None) -> Iterator[Frame]:
         """Subscribe now and return an iterator of Frames that ends at the end of the stream
         (the current writer's, or if none writes now, the next writer's).
 
@@ -234,7 +263,7 @@ class Ring(_Closing):
         gives the reader place up."""
         rd = self.reader()
 
-        def gen():
+        def gen() -> Iterator[Frame]:
             with rd:
                 while True:
                     f = rd.recv(timeout)
@@ -243,25 +272,25 @@ class Ring(_Closing):
                     yield f
         return gen()
 
-    def wait_readers(self, n, timeout=None):
+    def wait_readers(self, n: int, timeout: float | None = None) -> None:
         """Wait until at least n readers are subscribed (polling every millisecond)."""
         self._check_open()
         end = None if timeout is None else time.monotonic() + timeout
         while self._positioned() < n:
             if end is not None and time.monotonic() >= end:
                 raise TimeoutError('ring %s: waited %gs for %d readers to subscribe, %d did'
-                                   % (self.name, timeout, n, self._positioned()))
+                                   % (self.name, timeout, n, self._positioned()))  # type: ignore[str-format]
             time.sleep(0.001)
 
-    def _positioned(self):
+    def _positioned(self) -> int:
         """Readers whose join is complete (state bit 1): every later frame reaches them."""
         return sum(self._ld(self._reader_off(i)) >> 1 & 1 for i in range(self._nreaders))
 
-    def stat(self):
+    def stat(self) -> dict[str, Any]:
         """A snapshot of the cursors, as the Go package's Stat (and `ndshm ring stat --json`)."""
         self._check_open()
         head, w = self._ld(_HEAD), self._ld(_WRITER)
-        st = {'name': self.name, 'mode': self.mode, 'policy': self.policy, 'slots': self._nslots,
+        st: dict[str, Any] = {'name': self.name, 'mode': self.mode, 'policy': self.policy, 'slots': self._nslots,
               'frame_bytes': self.frame_bytes, 'head': head,
               'writer': ('none', 'live', 'closed', 'unknown')[w & 3]}
         if st['writer'] == 'live' and not _held(self._fd, _WRITER_LOCK):
@@ -285,7 +314,7 @@ class Ring(_Closing):
                 'missed': self._ld(o + _R_MISSED), 'received': self._ld(o + _R_RECV)})
         return st
 
-    def close(self):
+    def close(self) -> None:
         """Close the readers and writer made here, and this handle.  The mapping goes when
         the last view of it (slots, a frame's array) is gone."""
         for p in list(self._peers):
@@ -297,7 +326,7 @@ class Ring(_Closing):
         # Never mm.close(): arrays made with np.ndarray(buffer=mm) hold no buffer export, so
         # it would succeed and unmap memory they still show (a segfault when read).  Every
         # view refers to mm; the last reference to go unmaps it.
-        self._q = self._d = self._mv = self.slots = self._ro = self._mm = None
+        self._q = self._d = self._mv = self.slots = self._ro = self._mm = None  # type: ignore[assignment]
         os.close(self._fd)
 
 
@@ -316,7 +345,7 @@ class Reader(_Closing):
     in missed; torn counts frames overwritten while held.  Not for use by several threads.
     """
 
-    def __init__(self, ring):
+    def __init__(self, ring: Ring) -> None:
         if ring.mode != 'broadcast':
             raise ValueError('ring %s is a queue: Python reads broadcast rings only (taking a '
                              'frame from a queue needs a 64-bit compare-and-swap)' % ring.name)
@@ -337,7 +366,7 @@ class Reader(_Closing):
         self._stream = self._last = 0   # the stream read (0: between), the one seen end
         self._join()
 
-    def _join(self):
+    def _join(self) -> None:
         """Take place i, whose lock we hold.  Its cursor gates the writer (at 0, everything)
         before it is active, and is moved to the head only after: a writer that missed the
         join cannot have run past the head."""
@@ -359,16 +388,16 @@ class Reader(_Closing):
         r._st(o + _R_STATE, os.getpid() << 32 | 3)   # positioned: wait_readers counts it now
         r._notify_writer(self._fx)
 
-    def __iter__(self):
+    def __iter__(self) -> Reader:
         return self
 
-    def __next__(self):
+    def __next__(self) -> Frame:
         f = self.recv()
         if f is None:
             raise StopIteration
         return f
 
-    def recv(self, timeout=None):
+    def recv(self, timeout: float | None = None) -> Frame | None:
         """Release the frame held, wait for the next one and hold it: a Frame, or None once
         its stream has ended and every frame of it is read.  Raises TimeoutError after timeout
         seconds, WriterDied if the writer died, TornFrame (after releasing) if the frame
@@ -388,7 +417,7 @@ class Reader(_Closing):
                 return None
             idle = True
 
-    def _try(self):
+    def _try(self) -> Frame | None:
         """Hold the next frame if it is published; None if not.  Every number read from the
         ring is checked before it indexes anything (ValueError if the ring is corrupt)."""
         r, n, over = self._r, self._r._nslots, self._over
@@ -433,13 +462,13 @@ class Reader(_Closing):
             return Frame(cur, self._stream, r._ld(s + _S_INDEX), k, r._ld(s + _S_TAG),
                          r._ld(s + _S_TIME), r._ro[k, ...])
 
-    def _skip(self, cur, to):
+    def _skip(self, cur: int, to: int) -> None:
         self._next = to
         self._r._st(self._o + _R_NEXT, to)
         self.missed += to - cur
         self._r._st(self._o + _R_MISSED, self.missed)
 
-    def _wait(self, end, idle):
+    def _wait(self, end: float | None, idle: bool) -> bool:
         """Sleep until the head may have moved past the cursor.  True at the end of the
         stream; raises at a deadline or if the writer died (looked for only once a sleep
         has passed with no frame: it costs a system call)."""
@@ -473,7 +502,7 @@ class Reader(_Closing):
             raise TimeoutError('ring %s: no frame %d within the timeout' % (r.name, cur))
         return False
 
-    def _stream_end(self, w, drained, idle):
+    def _stream_end(self, w: int, drained: bool, idle: bool) -> bool | None:
         """Look at the writer word w (as Go's Reader.streamEnd): between streams, join a
         live writer's once drained (every frame below the head read).  In a stream that is
         drained: True if it was closed or another followed, False if its writer died, None
@@ -494,7 +523,7 @@ class Reader(_Closing):
                 return False
         return None
 
-    def release(self):
+    def release(self) -> None:
         """Give the held frame back to the writer (a no-op if none is held).  Under the
         'overwrite' policy, raises TornFrame if the frame changed while it was held."""
         k = self._held
@@ -515,7 +544,7 @@ class Reader(_Closing):
             raise TornFrame('ring %s: frame %d in slot %d was overwritten while held'
                             % (r.name, self._seq, k))
 
-    def close(self):
+    def close(self) -> None:
         """Release the frame held and give the reader place up."""
         if self._fd < 0:
             return
@@ -546,7 +575,7 @@ class Writer(_Closing):
     oldest frame; under 'overwrite' it takes the slot of the oldest frame no reader holds.
     Not thread-safe."""
 
-    def __init__(self, ring):
+    def __init__(self, ring: Ring) -> None:
         fd = ring._reopen()
         if not _lock(fd, _WRITER_LOCK):
             os.close(fd)
@@ -554,7 +583,7 @@ class Writer(_Closing):
                                   % (ring._ld(_WRITER) >> 32), ring._path)
         self._r, self._fd, self._fx, self._loan, self._gate = ring, fd, _futex(), -1, 0
         self.seq = ring._ld(_HEAD)
-        self._slot_seq = []     # seq+1 of the frame in each slot, 0 if none
+        self._slot_seq: list[int] = []    # seq+1 of the frame in each slot, 0 if none
         for k in range(ring._nslots):
             o = ring._slot_off(k)
             s = ring._ld(o + _S_SEQ)
@@ -567,7 +596,7 @@ class Writer(_Closing):
         self.stream, self.index = prev + 1 if prev < _MAX_STREAM else 1, 0
         ring._st(_WRITER, os.getpid() << 32 | self.stream << 2 | _W_LIVE)
 
-    def loan(self, timeout=None):
+    def loan(self, timeout: float | None = None) -> tuple[int, np.ndarray]:
         """(slot, array): a free slot for frame self.seq and a writable view of it, the
         writer's until publish.  Loaning again before publish returns the same slot.
         TimeoutError if no slot frees within timeout seconds."""
@@ -577,7 +606,7 @@ class Writer(_Closing):
             self._loan = self._claim(None if timeout is None else time.monotonic() + timeout)
         return self._loan, self._r.slots[self._loan, ...]
 
-    def publish(self, tag=0):
+    def publish(self, tag: int = 0) -> int:
         """Hand the loaned frame to the readers, stamped with tag and the time, and wake
         them.  Returns its sequence number."""
         r, k, s = self._r, self._loan, self.seq
@@ -598,7 +627,7 @@ class Writer(_Closing):
             self._fx.wake(r._addr + _HEAD)
         return s
 
-    def _claim(self, end):
+    def _claim(self, end: float | None) -> int:
         """The slot for frame self.seq, marked busy."""
         r = self._r
         while True:
@@ -617,7 +646,7 @@ class Writer(_Closing):
             r._st(o + _S_CLAIM, 0)
             return k
 
-    def _wait(self, end):
+    def _wait(self, end: float | None) -> int:
         """A free slot, sleeping on the freed word (which readers bump as they release)
         while there is none, and reclaiming dead readers' places after each tick."""
         r, fx = self._r, self._fx
@@ -646,14 +675,14 @@ class Writer(_Closing):
             if time.monotonic() - self._reclaimed >= _TICK:
                 self._reclaim()
 
-    def _free(self):
+    def _free(self) -> int:
         """The slot frame self.seq may be written to now, or -1."""
         if self._r.policy == 'overwrite':
             return self._oldest_free()
         k = self.seq % len(self._slot_seq)  # 'block' never skips a slot: frames fill them in turn
         return k if self._consumed(self._slot_seq[k]) else -1
 
-    def _consumed(self, v):
+    def _consumed(self, v: int) -> bool:
         """Whether the frame whose seq+1 is v is done with, under the 'block' policy."""
         r = self._r
         if v == 0:
@@ -670,15 +699,15 @@ class Writer(_Closing):
         self._gate = gate
         return v <= gate
 
-    def _holds(self):
+    def _holds(self) -> set[int]:
         r = self._r
         return {r._ld(o + _R_HOLD) for o in map(r._reader_off, range(r._nreaders))
                 if r._ld(o + _R_STATE) & 1}
 
-    def _held(self, v):
+    def _held(self, v: int) -> bool:
         return v != 0 and v in self._holds()
 
-    def _oldest_free(self):
+    def _oldest_free(self) -> int:
         """The slot of the oldest frame no reader holds, or -1.  A reader passed over while
         it holds the oldest frame for a tick may have died: its place is reclaimed."""
         holds, ss = self._holds(), self._slot_seq
@@ -692,7 +721,7 @@ class Writer(_Closing):
             self._reclaim()
         return k
 
-    def _reclaim(self):
+    def _reclaim(self) -> None:
         """Free the places of readers marked active whose lock nobody holds: they died.
         Taking the lock ourselves first keeps a reader that joins meanwhile from being reset."""
         r = self._r
@@ -706,7 +735,7 @@ class Writer(_Closing):
                 self._gate = 0
         self._reclaimed = time.monotonic()
 
-    def close(self):
+    def close(self) -> None:
         """End the stream.  A frame on loan is dropped.  Idempotent."""
         if self._fd < 0:
             return

@@ -1,14 +1,22 @@
 """The pool worker: serve() is `python3 -m ndshm worker`, a worker process of a Go pool."""
 
+from __future__ import annotations
+
 import math
 import os
 import socket as _socket
 import struct
 import time
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .blocks import _MAX_DIMS, _attach_fd
+
+# A worker's blocks by id: an array, or why the block would not map.
+_Blocks = Dict[int, Union[np.ndarray, str]]
+# A task's result: count, sum, min, max and a histogram's counts (or None).
+_Stats = Tuple[int, float, float, float, Optional[np.ndarray]]
 
 
 # The pool worker (pool/doc.go): `python3 -m ndshm worker`, started by a Go pool with
@@ -17,7 +25,7 @@ _HELLO, _ATTACH, _TASK = struct.Struct('<BBHI'), struct.Struct('<BBHI'), struct.
 _RAW_ATTACH = struct.Struct('<BBHIBBBBI')     # then N '<q's, the dtype, the name
 _RESULT = struct.Struct('<BBBBIQdddqIIQ')
 _INF = float('inf')
-_MAPS = {
+_MAPS: dict[str, Callable[[np.ndarray, Sequence[np.generic]], object]] = {
     'scale': lambda v, p: np.multiply(v, p[0], out=v),
     'offset': lambda v, p: np.add(v, p[0], out=v),
     'affine': lambda v, p: np.add(np.multiply(v, p[0], out=v), p[1], out=v),
@@ -34,7 +42,7 @@ _REDUCE = ('sum', 'min', 'max', 'mean', 'count', 'histogram')
 _MAX_BINS, _MAX_ERR, _MAX_PARAMS, _MAX_OP, _MAX_NAME = 4096, 4096, 4, 32, 255
 
 
-def _check_params(op, p, dtype):
+def _check_params(op: str, p: Sequence[float], dtype: np.dtype) -> None:
     """The parameter checks of Go's built-ins (pool/builtin.go), with their words."""
     names = _PARAMS.get(op, '')
     want = len(names.split(',')) if names else 0
@@ -58,7 +66,7 @@ def _check_params(op, p, dtype):
             raise ValueError('histogram needs finite lo < hi, got %g, %g' % (lo, hi))
 
 
-def _rows(a, lo, hi):
+def _rows(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Rows [lo, hi) along axis 0 of a (a 0-d array has one row), checked."""
     a = a.reshape(1) if a.ndim == 0 else a
     if not 0 <= lo <= hi <= a.shape[0]:
@@ -67,12 +75,12 @@ def _rows(a, lo, hi):
     return a[lo:hi]
 
 
-def _run(blocks, src, dst, lo, hi, op, params):
+def _run(blocks: _Blocks, src: int, dst: int, lo: int, hi: int, op: str, params: Sequence[float]) -> _Stats:
     """One task: return (count, sum, min, max, hist) or raise."""
     if op not in _MAPS and op not in _REDUCE:
         raise ValueError('unknown op %r (the Python worker runs %s)'
                          % (op, ', '.join(sorted(_MAPS) + list(_REDUCE))))
-    def get(i):
+    def get(i: int) -> np.ndarray:
         b = blocks.get(i)
         if not isinstance(b, np.ndarray):
             raise ValueError(b or 'no block with id %d' % i)
@@ -107,7 +115,7 @@ def _run(blocks, src, dst, lo, hi, op, params):
     return n, s, mn, mx, hist
 
 
-def _check_kernel(op, dtype):
+def _check_kernel(op: str, dtype: np.dtype) -> None:
     """Refuse the dtypes Go's pool has no kernel of op for (pool/kernels.go): maps run on
     int8-64, uint8-64, float32 and float64 (sqrt on floats only), reductions on bool and
     float16 too; all in native byte order."""
@@ -117,7 +125,7 @@ def _check_kernel(op, dtype):
         raise ValueError('no kernel %r for dtype %s' % (op, dtype))
 
 
-def _exact(v):
+def _exact(v: np.ndarray) -> np.ndarray:
     """v as an array whose elements convert to float64 exactly, as Go's converted kernels
     see bool: its bytes, of which any but 0 and 1 is refused (ndshm.ErrDType in Go), rather
     than counted as true.  Other dtypes are v itself."""
@@ -130,7 +138,7 @@ def _exact(v):
     return u
 
 
-def _stats(v):
+def _stats(v: np.ndarray) -> tuple[float, float, float]:
     """(sum, min, max) of v in float64, as Go's statsK: NaN if an element is NaN; for no
     elements 0, inf, -inf.  Also `python3 -m ndshm stats`'s kernel."""
     if not v.size:
@@ -139,7 +147,7 @@ def _stats(v):
     return float(np.sum(v, dtype=np.float64)), float(np.min(v)), float(np.max(v))
 
 
-def _result(seq, stats=None, err='', elapsed=0):
+def _result(seq: int, stats: _Stats | None = None, err: str = '', elapsed: int = 0) -> bytes:
     n, s, mn, mx, hist = stats or (0, 0.0, 0.0, 0.0, None)
     e = err.encode('utf-8', 'replace')[:_MAX_ERR].decode('utf-8', 'ignore').encode() if err else b''
     h = b'' if hist is None else np.asarray(hist, '<u8').tobytes()
@@ -149,7 +157,7 @@ def _result(seq, stats=None, err='', elapsed=0):
                         len(h) // 8, len(e), 0) + h + e
 
 
-def serve(fd=3):
+def serve(fd: int = 3) -> int:
     """Be a pool worker on fd: hello, then attach, detach and task frames until EOF.
 
     Every frame is checked against the protocol (pool/doc.go) as Go's worker checks it:
@@ -157,7 +165,7 @@ def serve(fd=3):
     partition or parameters are wrong gets a failed result."""
     sock = _socket.socket(fileno=fd)
     sock.send(_HELLO.pack(1, ord('H'), 0, os.getpid()))
-    blocks = {}         # id -> ndarray, or the error text of a block that would not open
+    blocks: _Blocks = {}    # id -> ndarray, or the error text of a block that would not open
     while True:
         # One byte more than the longest frame a pool sends (a raw attach), so a longer one is seen.
         data, fds, flags, _ = _socket.recv_fds(sock, _RAW_ATTACH.size + 8 * _MAX_DIMS + 16 + _MAX_NAME + 1, 1,
@@ -185,7 +193,7 @@ def serve(fd=3):
                 os.close(f)
 
 
-def _serve_attach(blocks, data, fds):
+def _serve_attach(blocks: _Blocks, data: bytes, fds: list[int]) -> None:
     if len(data) < _ATTACH.size:
         raise ConnectionError('malformed attach frame %r' % data[:16])
     _, _, L, bid = _ATTACH.unpack_from(data)
@@ -195,7 +203,7 @@ def _serve_attach(blocks, data, fds):
     _attach_into(blocks, bid, fds[0], data[8:])
 
 
-def _serve_raw_attach(blocks, data, fds):
+def _serve_raw_attach(blocks: _Blocks, data: bytes, fds: list[int]) -> None:
     """A block with no header: the frame gives its dtype, shape and order."""
     if len(data) < _RAW_ATTACH.size:
         raise ConnectionError('malformed raw attach frame %r' % data[:16])
@@ -212,16 +220,16 @@ def _serve_raw_attach(blocks, data, fds):
     _attach_into(blocks, bid, fds[0], data[at + D:], dtype, shape, 'F' if order else 'C')
 
 
-def _attach_into(blocks, bid, fd, name, *spec):
+def _attach_into(blocks: _Blocks, bid: int, fd: int, name: bytes, *spec: object) -> None:
     """Map fd as block bid, or keep why it would not map for the tasks that name it."""
-    name = name.decode('utf-8', 'replace') or 'anonymous block'
+    text = name.decode('utf-8', 'replace') or 'anonymous block'
     try:
-        blocks[bid] = _attach_fd(fd, name, *spec)
+        blocks[bid] = _attach_fd(fd, text, *spec)
     except Exception as e:
-        blocks[bid] = 'block %r: %s' % (name, e)
+        blocks[bid] = 'block %r: %s' % (text, e)
 
 
-def _serve_task(blocks, data):
+def _serve_task(blocks: _Blocks, data: bytes) -> bytes:
     """The result frame for a task frame."""
     if len(data) != _TASK.size:
         raise ConnectionError('malformed task frame of %d bytes' % len(data))
