@@ -22,7 +22,7 @@ type Info struct {
 	CreatorPID   int
 	CreatorStart uint64 // the creator's start time, clock ticks since boot
 	Created      time.Time
-	CreatorAlive bool  // the creator's liveness lock is held (owned blocks only)
+	CreatorAlive bool  // the creator runs: its liveness lock is held, or for a persistent block its pid and start time match
 	Users        []int // pids that map the block or hold it open, as /proc shows them
 
 	// Truncated marks a description shortened to fit a server's reply
@@ -81,10 +81,30 @@ func stat(name string) (Info, error) {
 		return Info{}, pathErr("stat", name, err)
 	}
 	info := m.info(name)
-	if !info.Persistent {
-		info.CreatorAlive, _ = sys.Held(fd, info.live)
-	}
+	info.CreatorAlive = creatorAlive(fd, info)
 	return info, nil
+}
+
+// creatorAlive reports whether the block's creator still runs. An owned
+// block's creator holds its liveness lock, which the kernel drops however
+// it dies, whatever the footer's pid says.
+func creatorAlive(fd int, info Info) bool {
+	if info.Persistent {
+		return creatorRuns(info)
+	}
+	held, _ := sys.Held(fd, info.live)
+	return held
+}
+
+// creatorRuns reports whether a process with the creator's pid and start
+// time runs: the pid alone may have been reused. A persistent block has no
+// lock holder to ask.
+func creatorRuns(info Info) bool {
+	if info.CreatorPID <= 0 {
+		return false
+	}
+	start, err := sys.StartTime(info.CreatorPID)
+	return err == nil && start == info.CreatorStart
 }
 
 // Info describes the block. CreatorAlive is true only for an owned block
@@ -94,6 +114,9 @@ func (b *Block) Info() Info {
 	m := meta{spec: b.Spec(), foot: b.foot, size: b.size, id: b.file.ID()}
 	info := m.info(b.Name())
 	info.CreatorAlive = b.file.Owned() && !b.file.Closed()
+	if info.Persistent {
+		info.CreatorAlive = creatorRuns(info)
+	}
 	return info
 }
 

@@ -42,7 +42,7 @@ sys.stdin.readline()                    # alive while Go looks
 			t.Fatalf("auto name %q", line)
 		}
 		info, err := ndshm.Stat(name)
-		if err != nil || info.Persistent != persistent || info.CreatorAlive == persistent {
+		if err != nil || info.Persistent != persistent || !info.CreatorAlive { // the Python creator runs
 			t.Fatalf("persistent=%v: Stat(%s) = %+v, %v", persistent, name, info, err)
 		}
 		b, err := ndshm.Open(name)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/human"
-	"github.com/ndshm/ndshm/internal/sys"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -44,29 +43,13 @@ type Block struct {
 
 // Of turns what the library says of a block into a Block by way
 // of Info's own JSON, so that the CLI and the server describe blocks
-// alike. creator_alive also covers a persistent block's creator.
+// alike.
 func Of(info ndshm.Info) Block {
-	info.CreatorAlive = creatorAlive(info)
 	var j Block
 	// Info always encodes, and its encoding always decodes into Block.
 	b, _ := json.Marshal(info)
 	json.Unmarshal(b, &j)
 	return j
-}
-
-// creatorAlive reports whether the block's creator is still running. For
-// an owned block that is the liveness lock, which Stat reads. A
-// persistent block has no lock holder, so the creator's pid and start
-// time are looked up instead: the pid alone may have been reused.
-func creatorAlive(info ndshm.Info) bool {
-	switch {
-	case info.Kind == ndshm.KindRaw || info.CreatorPID <= 0:
-		return false
-	case !info.Persistent:
-		return info.CreatorAlive
-	}
-	start, err := sys.StartTime(info.CreatorPID)
-	return err == nil && start == info.CreatorStart
 }
 
 // WriteBlock prints a block as inspect does: aligned "key: value" lines,

@@ -291,8 +291,8 @@ def _cmd_inspect(a: argparse.Namespace) -> int:
 
 def _cmd_create(a: argparse.Namespace) -> int:
     create(a.name, a.shape, a.dtype, a.order or 'C', a.fill, persistent=True, mode=a.mode)
-    if a.json:     # Go's says its creator, the process printing, is alive, as here
-        _print_json(dict(info(a.name), creator_alive=True))
+    if a.json:
+        _print_json(info(a.name))
     return 0
 
 

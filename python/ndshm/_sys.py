@@ -19,10 +19,11 @@ _FLOCK = struct.Struct('hhqqi4x')
 _TSO = os.uname().machine in ('x86_64', 'i686', 'i386')
 
 
-def _start_time() -> int:
-    """Field 22 of /proc/self/stat: start time in clock ticks since boot, or 0."""
+def _start_time(pid: str = 'self') -> int:
+    """Field 22 of /proc/PID/stat (this process's by default): start time in clock
+    ticks since boot, or 0 if there is no such process."""
     try:
-        with open('/proc/self/stat', 'rb') as f:
+        with open('/proc/%s/stat' % pid, 'rb') as f:
             fields = f.read().rpartition(b')')[2].split()
         return int(fields[22 - 3])      # fields[0] is field 3, the state
     except (OSError, IndexError, ValueError):

@@ -148,7 +148,7 @@ def _read_block(fd: int, name: str) -> Dict[str, Any]:
     if L < FOOTER_LEN or L % PAGE or L > _MAX_FOOTER or L > size:
         raise ValueError('%s: footer length %d in a %d-byte file (at most %d)' % (name, L, size, _MAX_FOOTER))
     f = _FOOTER.unpack(os.pread(fd, _FOOTER.size, size - L))
-    fmagic, version, kind, flags, pid, _start, created, H, N = f
+    fmagic, version, kind, flags, pid, start, created, H, N = f
     if fmagic != _FOOTER_MAGIC or version != VERSION:
         raise ValueError('%s: bad footer (magic %r, version %d)' % (name, fmagic, version))
     if H == 0 or H % PAGE or H > _MAX_HEADER or N > _MAX_SIZE or _roundup(H + N) != size - L:
@@ -178,7 +178,7 @@ def _read_block(fd: int, name: str) -> Dict[str, Any]:
     if dtype.itemsize * math.prod(shape) != N:
         raise ValueError('%s: dtype %s and shape %r do not make %d bytes'
                          % (name, dtype, shape, N))
-    return dict(kind=kind, flags=flags, pid=pid, created=created, H=H, N=N, L=L, size=size,
+    return dict(kind=kind, flags=flags, pid=pid, start=start, created=created, H=H, N=N, L=L, size=size,
                 dtype=dtype, shape=shape, order='F' if fortran else 'C')
 
 
@@ -521,7 +521,8 @@ def info(name: str) -> Dict[str, Any]:
     'ring'), dtype (NumPy's descriptor; a record's field list as its Python literal),
     shape, order, count (elements), size_bytes (data bytes), data_offset,
     file_size_bytes, persistent, anonymous, creator_pid, creator_alive (the creator
-    holds the liveness lock), orphan (owned by a creator that died: only gc removes
+    runs: it holds the liveness lock, or for a persistent block a process with its pid
+    and start time runs), orphan (owned by a creator that died: only gc removes
     it), created (RFC 3339 in local time, nanoseconds as Go prints them) and users
     (the pids that map the block or hold it open, from a search of /proc that costs
     milliseconds, as Go's Stat makes it)."""
@@ -531,7 +532,10 @@ def info(name: str) -> Dict[str, Any]:
         b = _read_block(fd, name)
         st = os.fstat(fd)
         persistent = bool(b['flags'] & FLAG_PERSISTENT)
-        alive = not persistent and _held(fd, b['size'] - b['L'] + LIVENESS_OFF)
+        if persistent:  # no lock holder: the creator's pid and start time, as Go's Stat
+            alive = b['pid'] > 0 and _start_time(str(b['pid'])) == b['start']
+        else:
+            alive = _held(fd, b['size'] - b['L'] + LIVENESS_OFF)
     finally:
         os.close(fd)    # before the search, which must not count this process for it
     descr = npyfmt.dtype_to_descr(b['dtype'])
