@@ -1,12 +1,12 @@
 # make test: everything CI runs. It installs the Debian packages it needs
 # when /usr/bin/python3 lacks them (NumPy for the Go<->NumPy tests; pip,
-# venv, setuptools and wheel to install python/ offline), installs the
+# venv, setuptools and wheel to install python/ offline; libatomic), installs the
 # Python package into a throw-away venv and runs the Go tests with that
 # venv's python (NDSHM_PYTHON), so the Python side is tested as installed.
 PY := /usr/bin/python3
 GO ?= go
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS := python3-numpy python3-pip python3-venv python3-setuptools python3-wheel
+DEBS := python3-numpy python3-pip python3-venv python3-setuptools python3-wheel libatomic1
 
 .PHONY: test deps vet venv race bench fuzz demo
 
@@ -18,9 +18,11 @@ test: deps vet
 	$(MAKE) --no-print-directory venv VENV="$$dir" && \
 	$(MAKE) --no-print-directory race bench NDSHM_PYTHON="$$dir/venv/bin/python"
 
-# ensurepip is what python3-venv adds to Debian's Python.
+# ensurepip is what python3-venv adds to Debian's Python; libatomic is what
+# Python's ndshm.add calls for the atomics Go's lock.Add* use.
 deps:
-	@$(PY) -c 'import numpy, pip, setuptools, wheel, ensurepip' 2>/dev/null || { \
+	@{ $(PY) -c 'import numpy, pip, setuptools, wheel, ensurepip' && \
+	   $(PY) -c 'import ctypes.util, sys; sys.exit(ctypes.util.find_library("atomic") is None)'; } 2>/dev/null || { \
 		echo "installing $(DEBS)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS); }
