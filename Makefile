@@ -19,11 +19,13 @@ test: deps vet
 	$(MAKE) --no-print-directory race bench NDSHM_PYTHON="$$dir/venv/bin/python"
 
 # ensurepip is what python3-venv adds to Debian's Python; libatomic is what
-# Python's ndshm.add calls for the atomics Go's lock.Add* use.
+# Python's ndshm.add calls for the atomics Go's lock.Add* use. One import a
+# run: setuptools imported after pip trips Debian's distutils hack.
 deps:
-	@{ $(PY) -c 'import numpy, pip, setuptools, wheel, ensurepip' && \
-	   $(PY) -c 'import ctypes.util, sys; sys.exit(ctypes.util.find_library("atomic") is None)'; } 2>/dev/null || { \
-		echo "installing $(DEBS)"; \
+	@ok=1; for m in numpy pip setuptools wheel ensurepip; do \
+		$(PY) -c "import $$m" 2>/dev/null || ok=0; done; \
+	$(PY) -c 'import ctypes.util, sys; sys.exit(ctypes.util.find_library("atomic") is None)' || ok=0; \
+	[ $$ok = 1 ] || { echo "installing $(DEBS)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS); }
 
