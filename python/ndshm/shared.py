@@ -7,7 +7,7 @@ an array whose memory is not the block's (a ufunc's or a reduction's result, a c
 is not shared: ufuncs return a plain ndarray, and a copy has name None.
 
 Pickling by name.  A view of a named block pickles as (name, file offset, dtype,
-shape, strides), about 300 bytes whatever its size, not as its bytes; unpickling
+shape, strides), about 150 bytes whatever its size, not as its bytes; unpickling
 attaches the block by name and rebuilds the same view, so a worker process that
 receives it writes into the parent's memory:
 
