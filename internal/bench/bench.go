@@ -73,7 +73,7 @@ type Options struct {
 func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.json, "json", false, "print JSON")
 	fs.StringVar(&o.sizes, "sizes", "", "comma-separated sizes (default 1KiB to 1GiB; ring: 64,64KiB,1MiB,100MiB)")
-	fs.StringVar(&o.read, "read", "touch,all", "handoff: the peer reads one byte (`touch`), every byte (all), or both (touch,all)")
+	fs.StringVar(&o.read, "read", "touch,all", "handoff: what the peer reads, `R`: touch (one byte), all (every byte) or touch,all")
 	fs.StringVar(&o.size, "size", "400MiB", "map: the array's size `S` (default 400MiB)")
 	fs.IntVar(&o.runs, "runs", 5, "map: `N` runs of each op in each pool (default 5)")
 	fs.StringVar(&o.readers, "readers", "1,2", "ring: `N,M` reader processes (default 1,2)")

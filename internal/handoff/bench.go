@@ -23,7 +23,7 @@ type Result struct {
 	P99      float64 `json:"p99_us"`
 	Runs     int     `json:"runs"`
 	VsSocket float64 `json:"vs_socket,omitempty"` // this p50 / the socket's p50, same size and read, same run
-	Sum      *uint64 `json:"sum,omitempty"`       // what the peer summed
+	Sum      *uint64 `json:"sum,omitempty"`       // what the peer summed, the same in every run (Bench checks it)
 }
 
 // Sizes is the default sweep, 1 KiB to 1 GiB.
