@@ -73,6 +73,8 @@ func TestBenchRingUsage(t *testing.T) {
 	}
 }
 
+// TestBenchMap checks the rows of every pool: its first call (sqrt,
+// exactly one, marked first), then each op's warm p50.
 func TestBenchMap(t *testing.T) {
 	out := mustRun(t, "bench", "map", "--json", "--size", "1MiB", "--runs", "1")
 	var got struct {
@@ -82,6 +84,7 @@ func TestBenchMap(t *testing.T) {
 			Workers int
 			Op      string
 			Bytes   int
+			First   *bool
 			P50     float64 `json:"p50_ms"`
 		}
 		TaskUs *float64        `json:"task_overhead_us"`
@@ -90,18 +93,29 @@ func TestBenchMap(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v in %s", err, out)
 	}
-	if got.Bench != "map" || len(got.Results) != 10 || got.TaskUs == nil || *got.TaskUs <= 0 || string(got.LockUs) == "null" {
+	if got.Bench != "map" || len(got.Results) != 15 || got.TaskUs == nil || *got.TaskUs <= 0 || string(got.LockUs) == "null" {
 		t.Fatalf("got %s", out)
 	}
 	pools := []string{"serial 1", "goroutine 1", "goroutine 2", "process 1", "process 2"}
+	firsts := map[string]int{}
 	for i, r := range got.Results {
 		pool := r.Mode + " " + string(rune('0'+r.Workers))
-		if pool != pools[i/2] || r.Op != []string{"sqrt", "affine=2,1"}[i%2] || r.Bytes != 1<<20 || r.P50 <= 0 {
+		first := i%3 == 0
+		if pool != pools[i/3] || r.Op != []string{"sqrt", "sqrt", "affine=2,1"}[i%3] || r.Bytes != 1<<20 ||
+			r.P50 <= 0 || r.First == nil || *r.First != first {
 			t.Errorf("result %d: %+v", i, r)
+		}
+		if r.First != nil && *r.First {
+			firsts[pool]++
+		}
+	}
+	for _, p := range pools {
+		if firsts[p] != 1 {
+			t.Errorf("pool %s has %d first rows, want 1", p, firsts[p])
 		}
 	}
 	text := mustRun(t, "bench", "map", "--size", "64KiB", "--runs", "1")
-	for _, want := range []string{"2 workers vs 1", "processes vs goroutines", "task round trip"} {
+	for _, want := range []string{"2 workers vs 1", "processes vs goroutines", "task round trip", "first call", "first / warm"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("bench map lacks %q:\n%s", want, text)
 		}
@@ -111,32 +125,81 @@ func TestBenchMap(t *testing.T) {
 	}
 }
 
+// handoffRow is a row of bench handoff --json.
+type handoffRow struct {
+	Method   string
+	Size     int `json:"size_bytes"`
+	Read     string
+	Mapping  *string
+	Huge     *bool
+	P50      float64 `json:"p50_us"`
+	P99      float64 `json:"p99_us"`
+	Runs     int
+	VsSocket *float64 `json:"vs_socket"`
+	Sum      *uint64
+}
+
+// TestBenchHandoff checks that every size has, for each read, a fresh and
+// a warm ndshm row with its ratio to the socket row that follows them;
+// and that the peer that read all really summed every byte: the block
+// holds i mod 251 at i.
 func TestBenchHandoff(t *testing.T) {
-	out := mustRun(t, "bench", "handoff", "--json", "--sizes", "1KiB,1MiB")
-	var got struct {
-		Bench   string
-		Results []struct {
-			Method string
-			Size   int     `json:"size_bytes"`
-			P50    float64 `json:"p50_us"`
-			P99    float64 `json:"p99_us"`
+	sizes := []int{1 << 10, 64<<10 + 3}
+	for _, tc := range []struct {
+		read  string
+		reads []string
+	}{
+		{"all", []string{"all"}},
+		{"touch,all", []string{"touch", "all"}},
+	} {
+		out := mustRun(t, "bench", "handoff", "--json", "--sizes", "1KiB,65539", "--read", tc.read)
+		var got struct {
+			Bench   string
+			Results []handoffRow
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%v in %s", err, out)
+		}
+		if got.Bench != "handoff" || len(got.Results) != len(sizes)*len(tc.reads)*3 {
+			t.Fatalf("--read %s: got %s", tc.read, out)
+		}
+		for i, r := range got.Results {
+			size, read := sizes[i/3/len(tc.reads)], tc.reads[i/3%len(tc.reads)]
+			checkHandoffRow(t, i, r, size, read, []string{"fresh", "warm", ""}[i%3])
 		}
 	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatalf("%v in %s", err, out)
-	}
-	if got.Bench != "handoff" || len(got.Results) != 4 {
-		t.Fatalf("got %+v", got)
-	}
-	for i, r := range got.Results {
-		want := []string{"ndshm", "unix-socket-copy"}[i%2]
-		if r.Method != want || r.Size != []int{1 << 10, 1 << 20}[i/2] || r.P50 <= 0 || r.P99 < r.P50 {
-			t.Errorf("result %d: %+v", i, r)
+	text := mustRun(t, "bench", "handoff", "--sizes", "1KiB")
+	for _, want := range []string{"read", "mapping", "huge", "touch", "all", "fresh", "warm", "ndshm / socket"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("bench handoff lacks %q:\n%s", want, text)
 		}
 	}
-	for _, args := range [][]string{{"bench"}, {"bench", "bogus"}, {"bench", "handoff", "--sizes", "1XB"}} {
+	for _, args := range [][]string{{"bench"}, {"bench", "bogus"}, {"bench", "handoff", "--sizes", "1XB"},
+		{"bench", "handoff", "--read", "some"}} {
 		if _, _, err := ndshmRun(t, args...); err == nil {
 			t.Errorf("ndshm %v succeeded", args)
 		}
+	}
+}
+
+func checkHandoffRow(t *testing.T, i int, r handoffRow, size int, read, mapping string) {
+	t.Helper()
+	ndshm := mapping != ""
+	if r.Size != size || r.Read != read || r.P50 <= 0 || r.P99 < r.P50 || r.Runs < 5 {
+		t.Errorf("result %d: %+v, want %d bytes, read %s", i, r, size, read)
+	}
+	if ndshm && (r.Method != "ndshm" || r.Mapping == nil || *r.Mapping != mapping || r.Huge == nil ||
+		r.VsSocket == nil || !(*r.VsSocket > 0) || math.IsInf(*r.VsSocket, 0)) {
+		t.Errorf("result %d: %+v, want ndshm %s with huge and vs_socket", i, r, mapping)
+	}
+	if !ndshm && (r.Method != "unix-socket-copy" || r.Mapping != nil || r.Huge != nil || r.VsSocket != nil) {
+		t.Errorf("result %d: %+v, want unix-socket-copy without mapping, huge, vs_socket", i, r)
+	}
+	var want uint64
+	for j := range size {
+		want += uint64(j % 251)
+	}
+	if (read == "all") != (r.Sum != nil) || (r.Sum != nil && *r.Sum != want) {
+		t.Errorf("result %d (%s %s): sum %v, want %d", i, r.Method, read, r.Sum, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 )
 
 // Synopsis is ndshm bench's usage line.
-const Synopsis = "bench handoff [--json] [--sizes 1KiB,1MiB,...] | bench map [--json] [--size 400MiB] [--runs N]" +
+const Synopsis = "bench handoff [--json] [--sizes 1KiB,1MiB,...] [--read touch|all] | bench map [--json] [--size 400MiB] [--runs N]" +
 	" | bench ring [--json] [--sizes 64,1MiB,...] [--readers 1,2] [--duration D]"
 
 // About describes the benchmarks, for ndshm help bench.
@@ -27,13 +28,18 @@ const About = `
 Measures ndshm against copying. Benchmarks:
 
   handoff   hand a block of each size (1 KiB to 1 GiB) to another process,
-            which attaches and touches one byte, vs. sending the same bytes
-            through a unix socket; median and p99 round trip per size.
+            which maps it afresh, or reads through the mapping it kept from
+            the last time (warm), and touches one byte or sums every byte
+            (--read touch|all, default both), vs. sending the same bytes
+            through a unix socket into a buffer the peer keeps; median and
+            p99 round trip per size, and ndshm's p50 / the socket's.
 
   map       in-place sqrt, then affine=2,1, over a float64 array (--size,
             default 400 MiB) with no parallelism, 1 and 2 goroutines, and
-            1 and 2 worker processes; p50 of --runs runs each; and one
-            task's round trip to a worker process (the empty op, no data).
+            1 and 2 worker processes; p50 of --runs runs each, and apart
+            from those each pool's first call (sqrt), which maps the
+            block in fresh workers; and one task's round trip to a
+            worker process (the empty op, no data).
 
   ring      stream frames (--sizes, default 64 B, 64 KiB, 1 MiB, 100 MiB)
             to 1 and 2 reader processes (--readers) through a ring, with
@@ -44,9 +50,11 @@ Measures ndshm against copying. Benchmarks:
             and more the transport's share of a core at 30 fps. About 35 s.
 
 --json prints {"bench":"handoff","results":[{"method":"ndshm"|"unix-socket-copy",
-"size_bytes":N,"p50_us":x,"p99_us":y,"runs":n}]}, or for map
+"size_bytes":N,"read":"touch"|"all","mapping":"fresh"|"warm","huge":bool,
+"p50_us":x,"p99_us":y,"runs":n,"vs_socket":r,"sum":s}]} (mapping, huge and
+vs_socket on ndshm rows, sum on read-all rows), or for map
 {"bench":"map","results":[{"mode":"serial"|"goroutine"|"process","workers":N,
-"op":"sqrt","bytes":B,"p50_ms":x}],"task_overhead_us":y,"lock_us":null}, or for ring
+"op":"sqrt","bytes":B,"first":bool,"p50_ms":x}],"task_overhead_us":y,"lock_us":z}, or for ring
 {"bench":"ring","results":[{"method":"ndshm-ring"|"ndshm-ring-spin"|"unix-socket-copy",
 "frame_bytes":N,"readers":R,"fps":f,"p50_us":x,"p99_us":y,"cpu_s_per_1k":c,...}],
 "targets":[{"target":"...","value":v,"unit":"...","met":true|false|null}]}.`
@@ -55,6 +63,7 @@ Measures ndshm against copying. Benchmarks:
 type Options struct {
 	json                 bool
 	sizes, size, readers string
+	read                 string
 	pacedFrom            string
 	runs                 int
 	duration, spin       time.Duration
@@ -64,6 +73,7 @@ type Options struct {
 func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.json, "json", false, "print JSON")
 	fs.StringVar(&o.sizes, "sizes", "", "comma-separated sizes (default 1KiB to 1GiB; ring: 64,64KiB,1MiB,100MiB)")
+	fs.StringVar(&o.read, "read", "touch,all", "handoff: what the peer reads, `R`: touch (one byte), all (every byte) or touch,all")
 	fs.StringVar(&o.size, "size", "400MiB", "map: the array's size `S` (default 400MiB)")
 	fs.IntVar(&o.runs, "runs", 5, "map: `N` runs of each op in each pool (default 5)")
 	fs.StringVar(&o.readers, "readers", "1,2", "ring: `N,M` reader processes (default 1,2)")
@@ -102,7 +112,11 @@ func New(name string, o *Options) (Run, error) {
 				return nil, fmt.Errorf("--sizes: %v", err)
 			}
 		}
-		return func(ctx context.Context, w io.Writer) error { return benchHandoff(ctx, w, o.json, list) }, nil
+		reads, err := parseReads(o.read)
+		if err != nil {
+			return nil, fmt.Errorf("--read: %v", err)
+		}
+		return func(ctx context.Context, w io.Writer) error { return benchHandoff(ctx, w, o.json, list, reads) }, nil
 	}
 	return nil, fmt.Errorf("unknown benchmark %q", name)
 }
@@ -116,6 +130,21 @@ func parseSizes(s string) ([]int, error) {
 			return nil, err
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseReads reads "touch", "all" or "touch,all".
+func parseReads(s string) ([]handoff.Read, error) {
+	var out []handoff.Read
+	for _, f := range strings.Split(s, ",") {
+		r, err := handoff.ParseRead(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }

@@ -38,8 +38,10 @@ func startPeer(t testing.TB) *handoff.Client {
 }
 
 // The peer must really read what it is handed: it answers with the last
-// byte, which the test sets to a value the peer cannot guess.
-func TestPeerTouchesData(t *testing.T) {
+// byte, or the sum of all, which the test sets to values the peer cannot
+// guess; through a fresh mapping, a warm one (which must see the
+// writes made since it was mapped), and a copy.
+func TestPeerReadsData(t *testing.T) {
 	c := startPeer(t)
 	name := shmtest.Name()
 	b, err := ndshm.Create(name, ndshm.Spec{DType: ndshm.Uint8, Shape: []int{5000}})
@@ -47,30 +49,106 @@ func TestPeerTouchesData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	b.Bytes()[4999] = 77
-	if _, err := c.Named(name); err != nil {
+	d := b.Bytes()
+	handoff.Fill(d)
+	if _, err := c.Warm(name, handoff.Touch); err != nil { // maps it before the writes below
 		t.Fatal(err)
 	}
-	if _, err := c.Copy(b.Bytes()); err != nil {
-		t.Fatal(err)
+	d[4999], d[0] = 77, 200
+	sum := uint64(200 + 77)
+	for i := 1; i < 4999; i++ {
+		sum += uint64(i % 251)
 	}
-	if _, err := c.Named(name + "-missing"); err == nil {
+	for _, tc := range []struct {
+		how  string
+		r    handoff.Read
+		want uint64
+		f    func(handoff.Read) (handoff.Reply, error)
+	}{
+		{"fresh", handoff.Touch, 77, func(r handoff.Read) (handoff.Reply, error) { return c.Fresh(name, r) }},
+		{"fresh", handoff.All, sum, func(r handoff.Read) (handoff.Reply, error) { return c.Fresh(name, r) }},
+		{"warm", handoff.Touch, 77, func(r handoff.Read) (handoff.Reply, error) { return c.Warm(name, r) }},
+		{"warm", handoff.All, sum, func(r handoff.Read) (handoff.Reply, error) { return c.Warm(name, r) }},
+		{"copy", handoff.Touch, 77, func(r handoff.Read) (handoff.Reply, error) { return c.Copy(d, r) }},
+		{"copy", handoff.All, sum, func(r handoff.Read) (handoff.Reply, error) { return c.Copy(d, r) }},
+	} {
+		rep, err := tc.f(tc.r)
+		if err != nil || rep.Value != tc.want || rep.Took <= 0 {
+			t.Errorf("%s %v: %+v, %v; want value %d", tc.how, tc.r, rep, err, tc.want)
+		}
+	}
+	if _, err := c.Huge(name); err != nil {
+		t.Error(err)
+	}
+	if err := c.Forget(); err != nil {
+		t.Error(err)
+	}
+	if _, err := c.Fresh(name+"-missing", handoff.Touch); err == nil {
 		t.Fatal("peer answered for a block that does not exist")
+	}
+}
+
+func TestSum(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 1023, 1024, 1025, 5000, 1 << 20} {
+		d := make([]byte, n)
+		handoff.Fill(d)
+		if n > 0 && n-1 != (n-1)%251 && d[n-1] != byte((n-1)%251) {
+			t.Errorf("Fill(%d bytes) ends with %d", n, d[n-1])
+		}
+		if n > 2 {
+			d[n/2] = 255 // not the pattern's: a lane's carry must not be lost
+		}
+		var want uint64
+		for _, c := range d {
+			want += uint64(c)
+		}
+		if got := handoff.Sum(d); got != want {
+			t.Errorf("Sum of %d bytes = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// HugeMapped finds this process's mapping of a block; whether it is huge
+// depends on the machine, so the test checks only that the answer does
+// not change with how much of the block is asked about.
+func TestHugeMapped(t *testing.T) {
+	b, err := ndshm.CreateAnon(ndshm.Spec{DType: ndshm.Uint8, Shape: []int{4 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	d := b.Bytes()
+	handoff.Fill(d)
+	whole, err := handoff.HugeMapped(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if part, err := handoff.HugeMapped(d[:1]); err != nil || part != whole {
+		t.Errorf("HugeMapped(first byte) = %v, %v; of all %v", part, err, whole)
+	}
+	if h, err := handoff.HugeMapped(nil); h || err != nil {
+		t.Errorf("HugeMapped(nil) = %v, %v", h, err)
 	}
 }
 
 func TestBenchResults(t *testing.T) {
 	c := startPeer(t)
-	rs, err := c.Bench(context.Background(), shmtest.Name(), []int{1 << 10, 1 << 20})
+	rs, err := c.Bench(context.Background(), shmtest.Name(), []int{1 << 10, 1 << 20}, handoff.Reads)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 4 {
-		t.Fatalf("got %d results, want 4", len(rs))
+	if len(rs) != 2*2*3 {
+		t.Fatalf("got %d results, want 12", len(rs))
 	}
-	for _, r := range rs {
-		if r.P50 <= 0 || r.P99 < r.P50 || r.Runs < 5 {
-			t.Errorf("implausible result %+v", r)
+	for i, r := range rs {
+		method, mapping := "ndshm", []string{"fresh", "warm", ""}[i%3]
+		if mapping == "" {
+			method = "unix-socket-copy"
+		}
+		if r.Method != method || r.Mapping != mapping || r.Read != []string{"touch", "all"}[i/3%2] ||
+			r.P50 <= 0 || r.P99 < r.P50 || r.Runs < 5 || (r.Huge != nil) != (method == "ndshm") ||
+			(r.VsSocket > 0) != (method == "ndshm") || (r.Sum != nil) != (r.Read == "all") {
+			t.Errorf("result %d implausible: %+v", i, r)
 		}
 	}
 }
@@ -96,25 +174,25 @@ func BenchmarkHandoff(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("ndshm/%d", size), func(b *testing.B) {
-			run(b, size, func() (time.Duration, error) { return c.Named(name) })
+			run(b, size, func() (handoff.Reply, error) { return c.Fresh(name, handoff.Touch) })
 		})
 		b.Run(fmt.Sprintf("copy/%d", size), func(b *testing.B) {
-			run(b, size, func() (time.Duration, error) { return c.Copy(blk.Bytes()) })
+			run(b, size, func() (handoff.Reply, error) { return c.Copy(blk.Bytes(), handoff.Touch) })
 		})
 		blk.Close()
 	}
 }
 
-func run(b *testing.B, size int, f func() (time.Duration, error)) {
+func run(b *testing.B, size int, f func() (handoff.Reply, error)) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	var ds []time.Duration
 	for b.Loop() {
-		d, err := f()
+		rep, err := f()
 		if err != nil {
 			b.Fatal(err)
 		}
-		ds = append(ds, d)
+		ds = append(ds, rep.Took)
 	}
 	b.ReportMetric(handoff.Percentile(ds, 50), "p50-µs")
 	b.ReportMetric(handoff.Percentile(ds, 99), "p99-µs")
