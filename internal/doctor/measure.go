@@ -8,11 +8,11 @@ import (
 )
 
 const (
-	smallPage  = 4 << 10
-	smallSize  = 4 << 20  // 1024 pages a run: milliseconds even at 10 µs a page
-	hugeSize   = 16 << 20 // 8 huge pages of 2 MiB a run
-	smallRuns  = 5
-	hugeRuns   = 3
+	smallPage = 4 << 10
+	smallSize = 4 << 20  // 1024 pages a run: milliseconds even at 10 µs a page
+	hugeSize  = 16 << 20 // 8 huge pages of 2 MiB a run
+	smallRuns = 5
+	hugeRuns  = 3
 )
 
 // measure fills in the touch costs: 4 KiB pages through a memfd told not
