@@ -54,8 +54,7 @@ type Report struct {
 
 // Examine measures and reads this machine for blocks in dir (an absolute
 // path, normally sys.Dir) and returns its report. It takes well under two
-// seconds; it is not safe to run from several goroutines at once only in
-// that their measurements would disturb each other.
+// seconds. Concurrent calls are safe, but disturb each other's timings.
 func Examine(dir string) Report {
 	start := time.Now()
 	r := Report{ShmDir: dir}

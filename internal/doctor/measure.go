@@ -37,7 +37,7 @@ func measure(r *Report) {
 		return
 	}
 	if len(why) == 0 {
-		why = append(why, "no source of huge pages: "+r.shmDirName()+" has no huge=always|within_size, "+
+		why = append(why, "no source of huge pages: "+r.ShmDir+" has no huge=always|within_size, "+
 			"shmem_enabled does not allow them and the hugetlb pool has no free page")
 	}
 	s := strings.Join(why, "; ")
@@ -112,6 +112,3 @@ func reservedTemp(dir string, size int64) (int, error) {
 	}
 	return fd, nil
 }
-
-// shmDirName is the block directory as advice names it.
-func (r Report) shmDirName() string { return r.ShmDir }
