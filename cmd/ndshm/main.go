@@ -40,6 +40,7 @@ var commands = map[string]*command{
 	"bench":      {run: runBench, summary: "measure ndshm against copying channels"},
 	"create":     {run: runCreate, summary: "make a persistent block holding a zeroed or filled array"},
 	"completion": {run: runCompletion, summary: "print a bash or zsh script that completes ndshm's commands and flags"},
+	"doctor":     {run: runDoctor, summary: "measure first-touch cost of shared pages and check huge pages, limits and RemoveIPC, with remedies"},
 	"demo":       {run: runDemo, summary: "share a 256 MiB array with a worker process, vs. copying it through a socket"},
 	"gc":         {run: runGC, summary: "remove orphans: owned blocks whose creator died"},
 	"inspect":    {run: runInspect, summary: "describe a block: dtype, shape, size, creator"},
