@@ -15,13 +15,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/bench/chart"
 	"github.com/ndshm/ndshm/internal/handoff"
 	"github.com/ndshm/ndshm/internal/human"
 )
 
 // Synopsis is ndshm bench's usage line.
-const Synopsis = "bench handoff [--json] [--sizes 1KiB,1MiB,...] [--read touch|all] | bench map [--json] [--size 400MiB] [--runs N]" +
-	" | bench ring [--json] [--sizes 64,1MiB,...] [--readers 1,2] [--duration D]"
+const Synopsis = "bench handoff [--json] [--plot F.svg] [--sizes 1KiB,1MiB,...] [--read touch|all]" +
+	" | bench map [--json] [--plot F.svg] [--size 400MiB] [--runs N]" +
+	" | bench ring [--json] [--plot F.svg] [--sizes 64,1MiB,...] [--readers 1,2] [--duration D]"
 
 // About describes the benchmarks, for ndshm help bench.
 const About = `
@@ -49,6 +51,11 @@ Measures ndshm against copying. Benchmarks:
             reader-awake latency p50/p99, and for frames of --paced-from
             and more the transport's share of a core at 30 fps. About 35 s.
 
+--plot FILE.svg (or FILE.png) also draws the results: handoff, p50 against
+size on log-log axes, a line per read and mapping for ndshm and per read for
+the socket copy; ring, frames/s against frame size, ring vs socket; map, each
+pool's first call beside its warm p50.
+
 --json prints {"bench":"handoff","results":[{"method":"ndshm"|"unix-socket-copy",
 "size_bytes":N,"read":"touch"|"all","mapping":"fresh"|"warm","huge":bool,
 "p50_us":x,"p99_us":y,"runs":n,"vs_socket":r,"sum":s}]} (mapping, huge and
@@ -62,6 +69,7 @@ vs_socket on ndshm rows, sum on read-all rows), or for map
 // Options are ndshm bench's flags.
 type Options struct {
 	json                 bool
+	plot                 string
 	sizes, size, readers string
 	read                 string
 	pacedFrom            string
@@ -72,6 +80,7 @@ type Options struct {
 // Flags defines the options' flags in fs, with their defaults.
 func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.json, "json", false, "print JSON")
+	fs.StringVar(&o.plot, "plot", "", "also draw the results into `FILE` (.svg or .png)")
 	fs.StringVar(&o.sizes, "sizes", "", "comma-separated sizes (default 1KiB to 1GiB; ring: 64,64KiB,1MiB,100MiB)")
 	fs.StringVar(&o.read, "read", "touch,all", "handoff: what the peer reads, `R`: touch (one byte), all (every byte) or touch,all")
 	fs.StringVar(&o.size, "size", "400MiB", "map: the array's size `S` (default 400MiB)")
@@ -88,13 +97,18 @@ type Run func(ctx context.Context, w io.Writer) error
 // New returns the benchmark name with the options. Its error is the
 // user's: an unknown benchmark or a bad option.
 func New(name string, o *Options) (Run, error) {
+	if o.plot != "" {
+		if err := chart.CheckPath(o.plot); err != nil {
+			return nil, err
+		}
+	}
 	switch name {
 	case "map":
 		n, err := human.ParseBytes(o.size)
 		if err != nil || n < 8 || o.runs < 1 {
 			return nil, fmt.Errorf("--size must be at least 8 bytes and --runs at least 1")
 		}
-		return func(ctx context.Context, w io.Writer) error { return benchMap(ctx, w, o.json, n, o.runs) }, nil
+		return func(ctx context.Context, w io.Writer) error { return benchMap(ctx, w, o, n) }, nil
 	case "ring":
 		if o.sizes == "" {
 			o.sizes = "64,64KiB,1MiB,100MiB"
@@ -103,7 +117,7 @@ func New(name string, o *Options) (Run, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context, w io.Writer) error { return benchRing(ctx, w, o.json, ro) }, nil
+		return func(ctx context.Context, w io.Writer) error { return benchRing(ctx, w, o.json, o.plot, ro) }, nil
 	case "handoff":
 		list := handoff.Sizes
 		if o.sizes != "" {
@@ -116,7 +130,7 @@ func New(name string, o *Options) (Run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--read: %v", err)
 		}
-		return func(ctx context.Context, w io.Writer) error { return benchHandoff(ctx, w, o.json, list, reads) }, nil
+		return func(ctx context.Context, w io.Writer) error { return benchHandoff(ctx, w, o, list, reads) }, nil
 	}
 	return nil, fmt.Errorf("unknown benchmark %q", name)
 }

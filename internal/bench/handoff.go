@@ -8,14 +8,16 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/ndshm/ndshm/internal/bench/chart"
 	"github.com/ndshm/ndshm/internal/handoff"
 	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/reexec"
 )
 
 // benchHandoff hands blocks of each size to a peer process by name and by
-// unix-socket copy, read each way in reads, and reports them.
-func benchHandoff(ctx context.Context, out io.Writer, asJSON bool, sizes []int, reads []handoff.Read) error {
+// unix-socket copy, read each way in reads, and reports them (and draws
+// them, with --plot).
+func benchHandoff(ctx context.Context, out io.Writer, o *Options, sizes []int, reads []handoff.Read) error {
 	c, err := handoff.Start(reexec.Command("handoff-peer"))
 	if err != nil {
 		return err
@@ -27,7 +29,12 @@ func benchHandoff(ctx context.Context, out io.Writer, asJSON bool, sizes []int, 
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if o.plot != "" {
+		if err := chart.Save(o.plot, handoffChart(rs)); err != nil {
+			return err
+		}
+	}
+	if o.json {
 		return json.NewEncoder(out).Encode(struct {
 			Bench   string           `json:"bench"`
 			Results []handoff.Result `json:"results"`

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/bench/chart"
 	"github.com/ndshm/ndshm/internal/handoff"
 	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/lock"
@@ -40,8 +41,10 @@ var benchMapOps = []string{"sqrt", "affine=2,1"}
 const taskRuns = 1000
 
 // benchMap times each op over an anonymous float64 block of size bytes in
-// every kind of pool, the first call of each pool apart from the rest.
-func benchMap(ctx context.Context, out io.Writer, asJSON bool, size, runs int) error {
+// every kind of pool, the first call of each pool apart from the rest,
+// and draws them with --plot.
+func benchMap(ctx context.Context, out io.Writer, o *Options, size int) error {
+	runs := o.runs
 	b, err := ndshm.CreateAnon(ndshm.Spec{DType: ndshm.Float64, Shape: []int{size / 8}})
 	if err != nil {
 		return err
@@ -83,7 +86,12 @@ func benchMap(ctx context.Context, out io.Writer, asJSON bool, size, runs int) e
 		return err
 	}
 	rep.LockUs = &lockUs
-	if asJSON {
+	if o.plot != "" {
+		if err := chart.Save(o.plot, mapChart(rep)); err != nil {
+			return err
+		}
+	}
+	if o.json {
 		return json.NewEncoder(out).Encode(rep)
 	}
 	return rep.write(out, runs, handoff.Percentile(trips, 99))

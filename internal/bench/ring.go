@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ndshm/ndshm/internal/bench/chart"
 	"github.com/ndshm/ndshm/internal/handoff"
 	"github.com/ndshm/ndshm/internal/human"
 )
@@ -53,8 +54,9 @@ const (
 var rbenchMethods = []string{rbenchRing, rbenchRingSpin, rbenchSocket}
 
 // benchRing measures every method for each frame size and number of
-// reader processes, which are started once and reused.
-func benchRing(ctx context.Context, out io.Writer, asJSON bool, o rbenchOpts) (err error) {
+// reader processes, which are started once and reused, and draws the
+// results into the file plot, if one is named.
+func benchRing(ctx context.Context, out io.Writer, asJSON bool, plot string, o rbenchOpts) (err error) {
 	peers, err := startRbenchPeers(slices.Max(o.readers))
 	if err != nil {
 		return err
@@ -74,6 +76,11 @@ func benchRing(ctx context.Context, out io.Writer, asJSON bool, o rbenchOpts) (e
 		}
 	}
 	rep.Targets = rbenchTargets(rep.Results)
+	if plot != "" {
+		if err := chart.Save(plot, ringChart(rep.Results)); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false) // the targets say >= and <
