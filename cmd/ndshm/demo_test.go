@@ -15,6 +15,12 @@ func TestDemo(t *testing.T) {
 	shmtest.Python(t) // in CI the NumPy stages must run, not be skipped
 	r := decodeJSON[demo.Results](t, mustRun(t, "demo", "--json"))
 
+	// Doctor's report came first: a measured first touch, in the block
+	// directory, with its advice.
+	if m := r.Machine; m.PageTouchNs4K == nil || *m.PageTouchNs4K <= 0 || m.ShmDir == "" || m.Advice == nil {
+		t.Errorf("machine: %+v; want doctor's report with a positive page_touch_ns_4k", m)
+	}
+
 	// The job: n elements 0…n-1, the first half mapped x ↦ 2x+1 by the
 	// worker, whose sum of that half is (n/2)²; NumPy sums the whole.
 	n := float64(r.Job.Count)

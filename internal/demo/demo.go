@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/doctor"
 	"github.com/ndshm/ndshm/internal/human"
+	"github.com/ndshm/ndshm/internal/sys"
 )
 
 // About describes the demo, for ndshm help demo.
@@ -47,10 +49,11 @@ const demoLen = 32 << 20
 // story tells. Each stage has checked its own results before it records
 // them (a wrong element or sum fails the demo); tests check the rest.
 type Results struct {
-	Job       Job         `json:"job"`
-	Pools     []PoolRun   `json:"pools"`
-	Stream    []StreamRun `json:"stream"`
-	Lifecycle Lifecycle   `json:"lifecycle"`
+	Machine   doctor.Report `json:"machine"` // ndshm doctor's report, measured first
+	Job       Job           `json:"job"`
+	Pools     []PoolRun     `json:"pools"`
+	Stream    []StreamRun   `json:"stream"`
+	Lifecycle Lifecycle     `json:"lifecycle"`
 }
 
 // A Job is the first stage: a worker process transforms half of an array
@@ -109,6 +112,10 @@ func Run(ctx context.Context, out io.Writer) (*Results, error) {
 }
 
 func (d *session) run(ctx context.Context) error {
+	// What the tables below cost depends on the machine's first touches:
+	// say so first, as ndshm doctor measures them.
+	d.res.Machine = doctor.Examine(sys.Dir)
+	fmt.Fprintf(d.out, "%s\n\n", doctor.Verdict(d.res.Machine))
 	fmt.Fprintf(d.out, "ndshm demo: a worker process doubles-and-adds-one half of a %d MiB float64 array and sums it\n\n", demoLen*8>>20)
 	w, err := startDemoWorker()
 	if err != nil {

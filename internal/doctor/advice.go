@@ -144,3 +144,21 @@ func adviseOpenFiles(r Report) string {
 		"with \"too many open files\"; raise it: `ulimit -n %d` in the shell, LimitNOFILE=%d in a systemd unit, or nofile "+
 		"in /etc/security/limits.conf (Go programs raise it to the hard limit themselves)", *r.OpenFilesLimit, to, to)
 }
+
+// Verdict sums r up in one line for the demo: what a first touch costs
+// here, and whether blocks get huge pages.
+func Verdict(r Report) string {
+	touch := "unmeasured"
+	if r.PageTouchNs4K != nil {
+		touch = fmt.Sprintf("%.1f µs per 4 KiB page", float64(*r.PageTouchNs4K)/1e3)
+	}
+	huge := "blocks in " + r.ShmDir + " get 4 KiB pages"
+	if r.ShmDirHuge {
+		huge = "blocks in " + r.ShmDir + " get huge pages"
+	}
+	verdict := fmt.Sprintf("this machine: a fresh mapping's first touch costs %s; %s", touch, huge)
+	if n := len(r.Advice); n > 0 {
+		verdict += fmt.Sprintf(" (ndshm doctor: %d piece(s) of advice)", n)
+	}
+	return verdict
+}

@@ -65,3 +65,28 @@ func TestAdvise(t *testing.T) {
 		}
 	}
 }
+
+// The demo's one line says what a first touch costs and whether blocks
+// get huge pages, and points at doctor when it has advice.
+func TestVerdict(t *testing.T) {
+	ns := int64(12900)
+	for _, tc := range []struct {
+		r    Report
+		want []string
+	}{
+		{Report{PageTouchNs4K: &ns, ShmDir: "/dev/shm", Advice: []string{"a", "b"}},
+			[]string{"12.9 µs per 4 KiB page", "/dev/shm get 4 KiB pages", "2 piece(s) of advice"}},
+		{Report{ShmDir: "/mnt/huge", ShmDirHuge: true, Advice: []string{}},
+			[]string{"unmeasured", "/mnt/huge get huge pages"}},
+	} {
+		got := Verdict(tc.r)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("Verdict(%+v) = %q, want it to say %q", tc.r, got, w)
+			}
+		}
+		if len(tc.r.Advice) == 0 && strings.Contains(got, "advice") {
+			t.Errorf("Verdict with no advice = %q", got)
+		}
+	}
+}
