@@ -131,12 +131,16 @@ func (m meta) info(name string) Info {
 	}
 }
 
-// List describes every ndshm block in /dev/shm, sorted by name. Files
+// List describes every ndshm block in the block directory ($NDSHM_DIR,
+// default /dev/shm), sorted by name. Files
 // without ndshm's magic (other tools' segments, raw blocks) are skipped,
 // never opened for writing. Blocks that vanish or change while List reads
 // them are skipped too; other errors end the listing. Of the options it
 // heeds UsersWithin.
 func List(opts ...Option) ([]Info, error) {
+	if err := sys.DirErr(); err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(sys.Dir)
 	if err != nil {
 		return nil, err

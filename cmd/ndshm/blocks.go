@@ -9,6 +9,7 @@ import (
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
 	"github.com/ndshm/ndshm/internal/specflag"
+	"github.com/ndshm/ndshm/internal/sys"
 )
 
 // openBlock maps the named block: raw as s describes it, or as its own
@@ -45,5 +46,5 @@ func formatHint(err error) error {
 }
 
 // blockName accepts a block's path as well as its name, so that shell
-// completion of /dev/shm/NAME works.
-func blockName(arg string) string { return strings.TrimPrefix(arg, "/dev/shm/") }
+// completion of /dev/shm/NAME (of $NDSHM_DIR/NAME) works.
+func blockName(arg string) string { return strings.TrimPrefix(arg, sys.Dir+"/") }

@@ -27,7 +27,8 @@ the hugetlb pool, systemd-logind's RemoveIPC, and the memlock and
 open-files limits. Prints what they mean for ndshm, with the exact
 commands that remedy them. Changes nothing; its test files are unnamed.
 
---dir examines another directory than /dev/shm (a dedicated tmpfs).
+--dir examines another directory than the block directory ($NDSHM_DIR,
+default /dev/shm), a dedicated tmpfs say.
 --json prints the facts and the advice as one object (docs/JSON.md).`
 
 // runDoctor is `ndshm doctor`.
@@ -41,6 +42,9 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *dir == sys.Dir && sys.DirErr() != nil {
+		return sys.DirErr()
 	}
 	abs, err := filepath.Abs(*dir)
 	if err != nil {

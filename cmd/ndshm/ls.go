@@ -10,8 +10,9 @@ import (
 )
 
 const lsAbout = `
-Lists the ndshm blocks in /dev/shm, sorted by name: a table of NAME,
-KIND, DTYPE, SHAPE, SIZE (data bytes), PERSISTENT, PID (the creator),
+Lists the ndshm blocks in the block directory ($NDSHM_DIR, default
+/dev/shm), sorted by name: a table of NAME, KIND, DTYPE, SHAPE, SIZE
+(data bytes), PERSISTENT, PID (the creator),
 ALIVE (whether the creator still runs), ORPHAN (owned by a dead creator:
 only gc removes it), USERS (pids that map it or hold it open) and AGE.
 Files that are not ndshm blocks (other tools' segments, raw blocks) are

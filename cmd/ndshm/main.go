@@ -232,7 +232,8 @@ func unknown(path []string, name string) error {
 // usage prints the list of commands, sorted, with their summaries.
 func usage(w io.Writer) {
 	fmt.Fprint(w, "usage: ndshm COMMAND [arguments]\n\n"+
-		"ndshm keeps NumPy-compatible n-d arrays in /dev/shm, shared between processes with zero copies.\n\n"+
+		"ndshm keeps NumPy-compatible n-d arrays in /dev/shm, shared between processes with zero copies.\n"+
+		"Named blocks live in $NDSHM_DIR if it is set (an absolute path), else in /dev/shm.\n\n"+
 		"commands:\n")
 	list(w, commands, "help", "show this list, or `ndshm help COMMAND` for a command's flags")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ndshm/ndshm/internal/describe"
 	"github.com/ndshm/ndshm/internal/progress"
 	"github.com/ndshm/ndshm/internal/specflag"
+	"github.com/ndshm/ndshm/internal/sys"
 )
 
 const saveAbout = `
@@ -74,7 +75,7 @@ type saveJSON struct {
 func saveFile(ctx context.Context, b *ndshm.Block, path string, force bool, bar *progress.Bar) (int64, error) {
 	if fi, err := os.Stat(path); err == nil {
 		// Truncating the block's own file would destroy it mid-write.
-		if bi, err := os.Stat("/dev/shm/" + b.Name()); err == nil && os.SameFile(fi, bi) {
+		if bi, err := os.Stat(sys.Path(b.Name())); err == nil && os.SameFile(fi, bi) {
 			return 0, fmt.Errorf("save: %s is the block %s itself", path, b.Name())
 		}
 	}

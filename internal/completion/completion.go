@@ -66,7 +66,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // Bash prints the bash completion script of the commands tree: it
 // completes command names, subcommands, and flags after a dash; other
-// words complete as block names in /dev/shm, or else as files.
+// words complete as block names in $NDSHM_DIR (default /dev/shm), or else as files.
 func Bash(w io.Writer, tree []Command) {
 	fmt.Fprint(w, "# bash completion for ndshm, made by `ndshm completion bash` from its\n"+
 		"# command table. Load it with: source <(ndshm completion bash)\n\n"+
@@ -100,7 +100,7 @@ _ndshm() {
         COMPREPLY=($(compgen -W "$(_ndshm_words "$cmdpath")" -- "$cur"))
     else
         # Block names; with none matching, -o default completes files.
-        COMPREPLY=($(compgen -W "$(command ls /dev/shm 2>/dev/null)" -- "$cur"))
+        COMPREPLY=($(compgen -W "$(command ls "${NDSHM_DIR:-/dev/shm}" 2>/dev/null)" -- "$cur"))
     fi
 }
 
@@ -144,7 +144,7 @@ _ndshm() {
   if [[ $PREFIX == -* ]]; then
     _describe -t options 'flag' reply
   else
-    _alternative 'blocks:block:_files -W /dev/shm' 'files:file:_files'
+    _alternative 'blocks:block:_files -W ${NDSHM_DIR:-/dev/shm}' 'files:file:_files'
   fi
 }
 

@@ -1,17 +1,44 @@
 package sys
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 )
 
-// Dir is where the kernel keeps POSIX shared memory, as glibc's shm_open uses it.
-const Dir = "/dev/shm"
+// DefaultDir is where the kernel keeps POSIX shared memory, as glibc's
+// shm_open uses it.
+const DefaultDir = "/dev/shm"
+
+// Dir is the directory named blocks live in: $NDSHM_DIR as it was when
+// the process started, or DefaultDir if that is unset or empty. It is
+// set once, before main runs, and only read after, so any goroutine may
+// read it.
+var Dir, dirErr = dirFromEnv(os.Getenv("NDSHM_DIR"))
+
+// dirFromEnv takes the value of NDSHM_DIR. A relative one is an error,
+// reported at each use rather than silently replaced by DefaultDir: the
+// caller meant some other directory, and blocks made in /dev/shm instead
+// would be missed by every process that honours the variable.
+func dirFromEnv(v string) (string, error) {
+	if v == "" {
+		return DefaultDir, nil
+	}
+	if !filepath.IsAbs(v) {
+		return DefaultDir, fmt.Errorf("NDSHM_DIR=%q is not an absolute path", v)
+	}
+	return filepath.Clean(v), nil
+}
+
+// DirErr is the error of a relative NDSHM_DIR, nil when Dir is usable.
+// Every operation on named blocks here returns it before touching Dir.
+func DirErr() error { return dirErr }
 
 // Path returns the file behind a (validated) shared-memory name.
-func Path(name string) string { return Dir + "/" + name }
+func Path(name string) string { return filepath.Join(Dir, name) }
 
 // Open opens a named block as glibc's shm_open does: O_NOFOLLOW so a
 // planted symlink cannot redirect us, O_CLOEXEC so children inherit
@@ -20,6 +47,9 @@ func Open(name string, writable bool) (int, error) {
 	flags := unix.O_RDONLY
 	if writable {
 		flags = unix.O_RDWR
+	}
+	if dirErr != nil {
+		return -1, dirErr
 	}
 	return retry(func() (int, error) {
 		return unix.Open(Path(name), flags|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
@@ -30,6 +60,9 @@ func Open(name string, writable bool) (int, error) {
 // Link, once it is complete, so nobody sees it half-built and a creator
 // that dies first leaves nothing behind.
 func CreateTemp(perm uint32) (int, error) {
+	if dirErr != nil {
+		return -1, dirErr
+	}
 	return retry(func() (int, error) {
 		return unix.Open(Dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, perm)
 	})
@@ -38,17 +71,25 @@ func CreateTemp(perm uint32) (int, error) {
 // Link gives the unnamed file fd the name; it fails with EEXIST if the
 // name is taken, which makes it an atomic exclusive create.
 func Link(fd int, name string) error {
+	if dirErr != nil {
+		return dirErr
+	}
 	return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd),
 		unix.AT_FDCWD, Path(name), unix.AT_SYMLINK_FOLLOW)
 }
 
 // Unlink removes a name; mappings and descriptors stay valid.
-func Unlink(name string) error { return unix.Unlink(Path(name)) }
+func Unlink(name string) error {
+	if dirErr != nil {
+		return dirErr
+	}
+	return unix.Unlink(Path(name))
+}
 
 // Exists reports whether name is present, without following links.
 func Exists(name string) bool {
 	var st unix.Stat_t
-	return unix.Lstat(Path(name), &st) == nil
+	return dirErr == nil && unix.Lstat(Path(name), &st) == nil
 }
 
 // Memfd creates an anonymous file that can be sealed. The name only shows
@@ -117,7 +158,7 @@ func retry(f func() (int, error)) (int, error) {
 // that a creator never unlinks a newer block that took over its name.
 func SameFile(fd int, name string) bool {
 	var a, b unix.Stat_t
-	if unix.Fstat(fd, &a) != nil || unix.Lstat(Path(name), &b) != nil {
+	if dirErr != nil || unix.Fstat(fd, &a) != nil || unix.Lstat(Path(name), &b) != nil {
 		return false
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
