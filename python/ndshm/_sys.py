@@ -19,6 +19,28 @@ _FLOCK = struct.Struct('hhqqi4x')
 _TSO = os.uname().machine in ('x86_64', 'i686', 'i386')
 
 
+def _dir_from_env(v: str):
+    """The block directory NDSHM_DIR names, as Go's sys.Dir reads it: unset or empty is
+    /dev/shm; a relative value is an error at each use (returned, not raised here), never
+    a silent /dev/shm, where processes that honour the variable would miss the blocks."""
+    if not v:
+        return '/dev/shm', None
+    if not os.path.isabs(v):
+        return '/dev/shm', 'NDSHM_DIR=%r is not an absolute path' % v
+    return os.path.normpath(v), None
+
+
+# Where named blocks live: $NDSHM_DIR as it was when ndshm was imported, or /dev/shm.
+SHM_DIR, _SHM_DIR_ERROR = _dir_from_env(os.environ.get('NDSHM_DIR', ''))
+
+
+def _shm_dir() -> str:
+    """SHM_DIR, or ValueError if NDSHM_DIR is relative."""
+    if _SHM_DIR_ERROR:
+        raise ValueError(_SHM_DIR_ERROR)
+    return SHM_DIR
+
+
 def _start_time(pid: str = 'self') -> int:
     """Field 22 of /proc/PID/stat (this process's by default): start time in clock
     ticks since boot, or 0 if there is no such process."""
@@ -86,7 +108,7 @@ def _holds(pid: str, dev: int, ino: int) -> bool:
         return False
     for fd in fds:
         try:
-            if not os.readlink(d + fd).startswith(('/dev/shm/', '/memfd:')):
+            if not os.readlink(d + fd).startswith((SHM_DIR + '/', '/memfd:')):
                 continue
             st = os.stat(d + fd)
         except OSError:

@@ -1,4 +1,5 @@
-"""Blocks: create, attach, info, close and unlink named blocks in /dev/shm.
+"""Blocks: create, attach, info, close and unlink named blocks in SHM_DIR: $NDSHM_DIR
+(an absolute path) as it was at import, else /dev/shm.
 
 A block speaks format version 1 (docs/FORMAT.md): a .npy header padded to a multiple of
 4096 bytes, the array data, zero padding to a 4096 boundary, and a 4096-byte control
@@ -28,14 +29,13 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 from numpy.lib import format as npyfmt
 
-from ._sys import _held, _lock, _start_time, _users
+from ._sys import SHM_DIR, _held, _lock, _shm_dir, _start_time, _users
 from .shared import SharedArray, _Block, _shared
 
 Shape = Union[int, Sequence[int]]
 DTypeLike = Any             # whatever np.dtype() takes
 
 
-SHM_DIR = '/dev/shm'
 VERSION = 1
 PAGE = 4096
 FOOTER_LEN = 4096
@@ -61,7 +61,7 @@ def _path(name: str) -> str:
     if (not base or base in ('.', '..') or '/' in base or '\0' in base
             or len(os.fsencode(base)) > 255):
         raise ValueError('invalid block name %r' % name)
-    return os.path.join(SHM_DIR, base)
+    return os.path.join(_shm_dir(), base)
 
 
 # The dtypes a block may hold: exactly those Go's ParseDType and fromDescr accept
@@ -415,7 +415,7 @@ def _create_file(path: str, perm: int) -> Tuple[int, bool]:
     it, else created exclusively at path.  Returns it and whether it is unnamed."""
     if hasattr(os, 'O_TMPFILE') and os.path.isdir('/proc/self/fd'):
         try:
-            return os.open(SHM_DIR, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, perm), True
+            return os.open(_shm_dir(), os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, perm), True
         except OSError:
             pass
     return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, perm), False

@@ -1,4 +1,4 @@
-"""The catalog of /dev/shm: list every ndshm block, and collect orphans, without a server.
+"""The catalog of SHM_DIR ($NDSHM_DIR, default /dev/shm): list every ndshm block, and collect orphans, without a server.
 
 list() and gc() return what `ndshm ls --json` and `ndshm gc --json` print (docs/JSON.md):
 the block dicts of info(), one schema for one block everywhere.  gc() removes exactly
@@ -15,6 +15,7 @@ import os
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._sys import _held
+from ._sys import _shm_dir
 from .blocks import FLAG_PERSISTENT, LIVENESS_OFF, SHM_DIR, _open, _read_block, info
 
 Block = Dict[str, Any]          # a block object: info()'s dict, `ndshm inspect --json`'s
@@ -29,7 +30,7 @@ def _scan() -> List[Tuple[Block, _FileID]]:
     info() reads the block: if the name was replaced between the two, the id names the
     older file, and gc's check against it only makes it skip the block."""
     out = []
-    with os.scandir(SHM_DIR) as it:
+    with os.scandir(_shm_dir()) as it:
         ents = sorted((e for e in it if e.is_file(follow_symlinks=False)), key=lambda e: e.name)
     for e in ents:
         try:
@@ -42,7 +43,7 @@ def _scan() -> List[Tuple[Block, _FileID]]:
 
 
 def list() -> List[Block]:      # noqa: A001 -- ndshm.list, as `ndshm ls`
-    """Describe every ndshm block in /dev/shm, sorted by name, as `ndshm ls --json` does:
+    """Describe every ndshm block in SHM_DIR, sorted by name, as `ndshm ls --json` does:
     a list of info()'s dicts.  Files that are not ndshm blocks (other tools' segments,
     raw blocks) are left out.  Each block's users come from its own search of /proc,
     milliseconds apiece."""
