@@ -39,23 +39,3 @@ func TestHalf(t *testing.T) {
 		}
 	}
 }
-
-// halfToFloat returns the value of the binary16 bits h, exactly: the
-// tests' reference decoder (the pool has the one stats uses).
-func halfToFloat(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp, mant := int(h>>10&0x1f), float64(h&0x3ff)
-	switch exp {
-	case 0: // zero or subnormal: mant × 2⁻²⁴
-		return sign * math.Ldexp(mant, -24)
-	case 0x1f:
-		if mant != 0 {
-			return math.NaN()
-		}
-		return math.Inf(int(sign))
-	}
-	return sign * math.Ldexp(1024+mant, exp-25)
-}
