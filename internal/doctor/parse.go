@@ -2,7 +2,9 @@ package doctor
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -174,6 +176,13 @@ func (b backing) Huge() bool { return b.PageBytes >= 2<<20 || b.PMDBytes > 0 }
 // smapsOf returns what smaps's text says of the mapping that starts at
 // addr, and false if there is none.
 func smapsOf(r io.Reader, addr uintptr) (backing, bool) {
+	b, ok, _ := smapsWhere(r, func(lo, _ uint64) bool { return lo == uint64(addr) })
+	return b, ok
+}
+
+// smapsWhere returns what smaps's text says of the first mapping whose
+// range [lo, hi) is, and false if there is none.
+func smapsWhere(r io.Reader, is func(lo, hi uint64) bool) (backing, bool, error) {
 	var b backing
 	in, found := false, false
 	sc := bufio.NewScanner(r)
@@ -181,12 +190,14 @@ func smapsOf(r io.Reader, addr uintptr) (backing, bool) {
 		line := sc.Text()
 		key, val, ok := strings.Cut(line, ":")
 		if !ok || strings.ContainsAny(key, " -") { // a mapping's header: "7f..-7f.. rw-s ..."
-			start, _, _ := strings.Cut(line, "-")
-			n, err := strconv.ParseUint(start, 16, 64)
 			if in {
-				return b, true
+				return b, true, nil
 			}
-			in = err == nil && uintptr(n) == addr
+			field, _, _ := strings.Cut(line, " ")
+			lo, hi, _ := strings.Cut(field, "-")
+			l, err1 := strconv.ParseUint(lo, 16, 64)
+			h, err2 := strconv.ParseUint(hi, 16, 64)
+			in = err1 == nil && err2 == nil && is(l, h)
 			found = found || in
 			continue
 		}
@@ -201,5 +212,24 @@ func smapsOf(r io.Reader, addr uintptr) (backing, bool) {
 			b.PMDBytes += v << 10
 		}
 	}
-	return b, found
+	return b, found, sc.Err()
+}
+
+// HugeAt says whether this process's mapping that holds addr has any of
+// its pages huge, as /proc/self/smaps says: hugetlb pages, or tmpfs,
+// memfd or file data mapped by transparent huge pages (ShmemPmdMapped,
+// FilePmdMapped). Pages not yet touched are not mapped at all. An
+// address no mapping holds is not huge.
+func HugeAt(addr uintptr) (bool, error) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	a := uint64(addr)
+	b, _, err := smapsWhere(f, func(lo, hi uint64) bool { return lo <= a && a < hi })
+	if err != nil {
+		return false, fmt.Errorf("reading smaps: %w", err)
+	}
+	return b.Huge(), nil
 }

@@ -167,3 +167,22 @@ func TestSmapsOf(t *testing.T) {
 		}
 	}
 }
+
+// smapsWhere, as HugeAt uses it, finds the mapping that holds an address
+// inside it, not only at its start.
+func TestSmapsWhereHolds(t *testing.T) {
+	for _, tc := range []struct {
+		addr uint64
+		want backing
+		ok   bool
+	}{
+		{0x7f0000001000, backing{4 << 10, 0}, true},
+		{0x7f0001000000, backing{4 << 10, 16 << 20}, true},
+		{0x7f0001400000, backing{}, false}, // between mappings
+	} {
+		got, ok, err := smapsWhere(strings.NewReader(smaps), func(lo, hi uint64) bool { return lo <= tc.addr && tc.addr < hi })
+		if got != tc.want || ok != tc.ok || err != nil {
+			t.Errorf("smapsWhere(holds %#x) = %+v, %v, %v; want %+v, %v", tc.addr, got, ok, err, tc.want, tc.ok)
+		}
+	}
+}
