@@ -11,6 +11,19 @@ import (
 // sizeLabel labels a size axis's ticks: 1 KiB, 1 MiB.
 func sizeLabel(v float64) string { return human.Bytes(int64(v)) }
 
+// addPoint adds (x, y) to c's series name, which it appends the first
+// time; idx holds each name's index in c.Series.
+func addPoint(c *chart.Chart, idx map[string]int, name string, x, y float64) {
+	i, ok := idx[name]
+	if !ok {
+		i = len(c.Series)
+		idx[name] = i
+		c.Series = append(c.Series, chart.Series{Name: name})
+	}
+	c.Series[i].X = append(c.Series[i].X, x)
+	c.Series[i].Y = append(c.Series[i].Y, y)
+}
+
 // handoffChart is p50 round trip against size, one line per read and
 // mapping for ndshm and one per read for the socket copy, so that where
 // ndshm's lines cross the socket's is where sharing starts to pay.
@@ -23,14 +36,7 @@ func handoffChart(rs []handoff.Result) chart.Chart {
 		if r.Method != "unix-socket-copy" {
 			name = fmt.Sprintf("ndshm, %s mapping, read %s", r.Mapping, r.Read)
 		}
-		i, ok := idx[name]
-		if !ok {
-			i = len(c.Series)
-			idx[name] = i
-			c.Series = append(c.Series, chart.Series{Name: name})
-		}
-		c.Series[i].X = append(c.Series[i].X, float64(r.Size))
-		c.Series[i].Y = append(c.Series[i].Y, r.P50)
+		addPoint(&c, idx, name, float64(r.Size), r.P50)
 	}
 	return c
 }
@@ -46,14 +52,7 @@ func ringChart(rs []rbenchResult) chart.Chart {
 		if r.Readers > 1 {
 			name += "s"
 		}
-		i, ok := idx[name]
-		if !ok {
-			i = len(c.Series)
-			idx[name] = i
-			c.Series = append(c.Series, chart.Series{Name: name})
-		}
-		c.Series[i].X = append(c.Series[i].X, float64(r.FrameBytes))
-		c.Series[i].Y = append(c.Series[i].Y, r.FPS)
+		addPoint(&c, idx, name, float64(r.FrameBytes), r.FPS)
 	}
 	return c
 }
