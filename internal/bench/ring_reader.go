@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/ndshm/ndshm/internal/reexec"
+	"github.com/ndshm/ndshm/internal/sys"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -105,7 +105,7 @@ func readRingJob(j rbenchJob, ready func() error) (rbenchReply, error) {
 	defer rd.Close()
 	rd.SetSpin(j.Spin)
 	lat := rbenchLatencies(j)
-	cpu := rbenchCPU()
+	cpu := sys.CPUTime()
 	if err := ready(); err != nil {
 		return rbenchReply{}, err
 	}
@@ -113,7 +113,7 @@ func readRingJob(j rbenchJob, ready func() error) (rbenchReply, error) {
 		f, err := rd.Next(context.Background())
 		now := time.Now().UnixNano()
 		if errors.Is(err, io.EOF) {
-			return rbenchReply{Frames: n, CPU: rbenchCPU() - cpu, Lat: lat}, nil
+			return rbenchReply{Frames: n, CPU: sys.CPUTime() - cpu, Lat: lat}, nil
 		}
 		if err != nil {
 			return rbenchReply{}, err
@@ -132,7 +132,7 @@ func readRingJob(j rbenchJob, ready func() error) (rbenchReply, error) {
 func readSocketJob(j rbenchJob, data *os.File, buf []byte, ready func() error) (rbenchReply, error) {
 	lat := rbenchLatencies(j)
 	ack := []byte{0}
-	cpu := rbenchCPU()
+	cpu := sys.CPUTime()
 	if err := ready(); err != nil {
 		return rbenchReply{}, err
 	}
@@ -154,7 +154,7 @@ func readSocketJob(j rbenchJob, data *os.File, buf []byte, ready func() error) (
 			}
 		}
 		if h&rbenchLast != 0 {
-			return rbenchReply{Frames: n + 1, CPU: rbenchCPU() - cpu, Lat: lat}, nil
+			return rbenchReply{Frames: n + 1, CPU: sys.CPUTime() - cpu, Lat: lat}, nil
 		}
 	}
 }
@@ -175,11 +175,4 @@ func rbenchTouched(n int) []byte {
 		b[i] = 1
 	}
 	return b
-}
-
-// rbenchCPU is the user and system time this process has used.
-func rbenchCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -265,7 +265,7 @@ type rbenchStats struct {
 	cpu0  time.Duration
 }
 
-func rbenchBegin() rbenchStats { return rbenchStats{cpu0: rbenchCPU(), start: time.Now()} }
+func rbenchBegin() rbenchStats { return rbenchStats{cpu0: sys.CPUTime(), start: time.Now()} }
 
 // finish collects every peer's report of the run, which must have
 // received all st.frames frames.
@@ -284,7 +284,7 @@ func (st rbenchStats) finish(peers []*rbenchPeer) (rbenchStats, error) {
 		}
 	}
 	st.wall = time.Since(st.start)
-	st.cpu += rbenchCPU() - st.cpu0
+	st.cpu += sys.CPUTime() - st.cpu0
 	return st, nil
 }
 

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/stream"
+	"github.com/ndshm/ndshm/internal/sys"
 )
 
 // A StreamSpec is the demo's streaming stage: uint8 frames of a shape,
@@ -98,7 +98,7 @@ func pace(ctx context.Context, s StreamSpec, send func(i int) error) (StreamRun,
 	t := time.NewTicker(time.Duration(float64(time.Second) / s.FPS))
 	defer t.Stop()
 	var run StreamRun
-	cpu, start := cpuTime(), time.Now()
+	cpu, start := sys.CPUTime(), time.Now()
 	var last time.Duration // when the last frame started
 	for run.Sent < s.frames() && (run.Sent == 0 || time.Since(start) < s.Duration) {
 		if run.Sent > 0 {
@@ -114,7 +114,7 @@ func pace(ctx context.Context, s StreamSpec, send func(i int) error) (StreamRun,
 		}
 		run.Sent++
 	}
-	run.Took, run.CPU = time.Since(start), cpuTime()-cpu
+	run.Took, run.CPU = time.Since(start), sys.CPUTime()-cpu
 	if run.Sent > 1 {
 		run.FPS = float64(run.Sent-1) / last.Seconds()
 	}
@@ -131,13 +131,6 @@ func settle(ctx context.Context, err error) error {
 	case <-time.After(100 * time.Millisecond):
 		return err
 	}
-}
-
-// cpuTime is the user and system time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // streamTable prints the stage's runs side by side, a row per process,
