@@ -144,7 +144,8 @@ func TestDoneContextDoesNotWait(t *testing.T) {
 // the region (nil) or its context is cancelled (context.Canceled). The
 // holder is the waiter's own Table, whose release wakes it, or another
 // Table (another open file description, as another process would hold
-// it), which it polls.
+// it), which it polls. Then a third Table checks that the waiter holds
+// the region as it asked if it got it, and nothing if it was cancelled.
 func TestContextEndsWait(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -187,6 +188,34 @@ func TestContextEndsWait(t *testing.T) {
 			}
 			if err := wait(); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("waiter after the %s: %v, want %v", map[bool]string{true: "release", false: "cancel"}[tc.release], err, tc.want)
+			}
+			// What the waiter holds now, seen from another open file
+			// description: the region as it asked (read-locked: shared) if
+			// it got it; if cancelled, nothing once the holder lets go.
+			probe := newTable(t, b)
+			if !tc.release {
+				if err := holder.Unlock(0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			shared, err := probe.TryRLock(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if shared {
+				if err := probe.RUnlock(0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			free, err := probe.TryLock(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case !tc.release && (!shared || !free):
+				t.Errorf("a cancelled waiter left the region held: read-lockable %v, lockable %v", shared, free)
+			case tc.release && (shared != tc.read || free):
+				t.Errorf("a waiter that got the region (read %v) leaves it read-lockable %v, lockable %v", tc.read, shared, free)
 			}
 		})
 	}

@@ -157,22 +157,7 @@ func FuzzAttachRaw(f *testing.F) {
 // A partition outside its array is refused before anything is written:
 // by the parent's proof, and by a worker, should one ever be sent it.
 func TestPartitionOutsideArray(t *testing.T) {
-	p, err := New(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	b, err := ndshm.Create(shmtest.Name(), ndshm.Spec{DType: ndshm.Float64, Shape: []int{10}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	p.mu.Lock()
-	c, err := p.prepare(false, b, nil, "fill=5")
-	p.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, b, c := prepared(t, false, "fill=5")
 	for _, bad := range []part{{5, 15}, {-1, 3}, {6, 4}, {10, 11}} {
 		if err := checkParts([]part{bad}, 10); !errors.Is(err, errRange) {
 			t.Errorf("checkParts accepted %v", bad)
@@ -224,22 +209,7 @@ func TestWorkerRefusesGarbage(t *testing.T) {
 // result, naming what is wrong, and the worker serves on; it never
 // panics or allocates what a field claims.
 func TestWorkerAnswersForgedTasks(t *testing.T) {
-	p, err := New(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	b, err := ndshm.Create(shmtest.Name(), ndshm.Spec{DType: ndshm.Float64, Shape: []int{10}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	p.mu.Lock()
-	c, err := p.prepare(true, b, nil, "sum")
-	p.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, b, c := prepared(t, true, "sum")
 	pr, err := p.live(0)
 	if err != nil {
 		t.Fatal(err)
@@ -339,4 +309,28 @@ func TestParentRefusesForgedFrames(t *testing.T) {
 	if err := ok.check(Stats{Count: 4, Hist: []uint64{1, 2}}, pt); err != nil {
 		t.Errorf("a good histogram: %v", err)
 	}
+}
+
+// prepared makes a one-worker pool and a float64 block of 10 elements,
+// both closed when t ends, and prepares op on the block as a reduction
+// (reduce) or a map.
+func prepared(t *testing.T, reduce bool, op string) (*Pool, *ndshm.Block, *call) {
+	t.Helper()
+	p, err := New(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	b, err := ndshm.Create(shmtest.Name(), ndshm.Spec{DType: ndshm.Float64, Shape: []int{10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	p.mu.Lock()
+	c, err := p.prepare(reduce, b, nil, op)
+	p.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, b, c
 }

@@ -115,3 +115,39 @@ func TestView(t *testing.T) {
 		}
 	}
 }
+
+// View of a bool ring checks the frame's own bytes, not every slot's: a
+// byte other than 0 or 1 in another slot does not refuse it, one in the
+// frame does (ndshm.ErrDType), and viewing allocates nothing.
+func TestViewBool(t *testing.T) {
+	r, err := ring.Create(shmtest.Name(), ring.Config{DType: ndshm.Bool, Frame: []int{4}, Slots: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() }) // after pair's Close of the writer
+	_, w := pair(t, r)
+	f, err := w.Loan(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := r.Block().Bytes()[(1-f.Slot)*4:]
+	other[0] = 7
+	a, err := ring.View[bool](f)
+	if err != nil || a.Len() != 4 {
+		t.Fatalf("view of a clean frame beside a bad slot: %v, %v", a.Shape(), err)
+	}
+	a.Set(true, 2)
+	if f.Bytes()[2] != 1 {
+		t.Errorf("a bool view does not alias the frame: % x", f.Bytes())
+	}
+	if n := testing.AllocsPerRun(100, func() { ring.View[bool](f) }); n != 0 {
+		t.Errorf("%v allocations per bool view", n)
+	}
+	f.Bytes()[3] = 2
+	if _, err := ring.View[bool](f); !errors.Is(err, ndshm.ErrDType) {
+		t.Errorf("view of a frame holding the byte 2: %v, want ndshm.ErrDType", err)
+	}
+	if _, err := ring.View[uint8](f); err != nil {
+		t.Errorf("uint8 view of the same frame: %v", err)
+	}
+}

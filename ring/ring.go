@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/block"
@@ -271,17 +273,33 @@ func (f Frame) Bytes() []byte { return f.data }
 // place. It is valid exactly as long as f's bytes are: a writer's until
 // Publish, a reader's until Release, the next Next or Close. T must match
 // the ring's dtype, as for ndshm.View, which View is of the ring's block
-// indexed by f.Slot. It allocates nothing, except that for a bool ring
-// ndshm.View checks every byte of every slot each time (view it as uint8
-// to skip that). A Frame that came from no Writer or Reader is
-// os.ErrInvalid.
+// indexed by f.Slot. It allocates nothing and reads no data, except that
+// for a bool ring it checks that each byte of this frame (not of every
+// slot) is 0 or 1 (view it as uint8 to skip that). A Frame that came from
+// no Writer or Reader is os.ErrInvalid.
 func View[T any](f Frame) (ndshm.Array[T], error) {
 	if f.r == nil {
 		return ndshm.Array[T]{}, fmt.Errorf("ring: view of a zero Frame: %w", os.ErrInvalid)
 	}
-	slots, err := ndshm.View[T](f.r.b)
+	if reflect.TypeFor[T]().Kind() != reflect.Bool || f.r.b.DType().Kind() != 'b' {
+		slots, err := ndshm.View[T](f.r.b)
+		if err != nil {
+			return ndshm.Array[T]{}, err
+		}
+		return slots.Index(f.Slot), nil
+	}
+	// ndshm.View[bool] would check the bytes of every slot, each frame:
+	// check this frame's only, and view it through uint8, whose Array has
+	// the same layout.
+	slots, err := ndshm.View[uint8](f.r.b)
 	if err != nil {
 		return ndshm.Array[T]{}, err
 	}
-	return slots.Index(f.Slot), nil
+	for i, c := range f.data {
+		if c > 1 {
+			return ndshm.Array[T]{}, fmt.Errorf("%w: byte %d of a bool frame is %d, not 0 or 1", ndshm.ErrDType, i, c)
+		}
+	}
+	a := slots.Index(f.Slot)
+	return *(*ndshm.Array[T])(unsafe.Pointer(&a)), nil
 }

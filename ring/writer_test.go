@@ -102,12 +102,7 @@ func expectNoWriter(t *testing.T, r *ring.Ring) {
 func TestNeverReleaseOverwrite(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
-			r := newRing(t, 64, 4, mode, ring.Overwrite, 2)
-			c := start(t, "hold", r.Name())
-			c.expect("ready")
-			rd, w := pair(t, r)
-			publish(t, w, 1, time.Second)
-			c.expect("held 0")
+			c, rd, w := holding(t, mode, ring.Overwrite)
 			next := uint64(1) // Queue: frame 0 was the holder's
 			if mode == ring.Broadcast {
 				expectRun(t, rd, 0, 1)
@@ -143,12 +138,7 @@ func TestNeverReleaseOverwrite(t *testing.T) {
 func TestNeverReleaseBackpressure(t *testing.T) {
 	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
 		t.Run(mode.String(), func(t *testing.T) {
-			r := newRing(t, 64, 4, mode, ring.Backpressure, 2)
-			c := start(t, "hold", r.Name())
-			c.expect("ready")
-			rd, w := pair(t, r)
-			publish(t, w, 1, time.Second)
-			c.expect("held 0")
+			c, rd, w := holding(t, mode, ring.Backpressure)
 			publish(t, w, 3, time.Second)
 			expectRun(t, rd, uint64(mode), 4-int(mode)) // all but the holder's
 			rd.Release()
@@ -201,4 +191,18 @@ func TestOverwriteSlowReaders(t *testing.T) {
 			})
 		}
 	}
+}
+
+// holding makes a ring of 4 slots with a reader process that holds frame
+// 0 and never releases it, and a reader and writer here; frame 0 is
+// published and held when it returns.
+func holding(t *testing.T, mode ring.Mode, pol ring.Policy) (*child, *ring.Reader, *ring.Writer) {
+	t.Helper()
+	r := newRing(t, 64, 4, mode, pol, 2)
+	c := start(t, "hold", r.Name())
+	c.expect("ready")
+	rd, w := pair(t, r)
+	publish(t, w, 1, time.Second)
+	c.expect("held 0")
+	return c, rd, w
 }
