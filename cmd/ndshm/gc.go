@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/cmdflag"
@@ -91,12 +89,12 @@ func (r gcReport) write(w io.Writer) {
 	for _, c := range r.removed {
 		users := ""
 		if len(c.Users) > 0 {
-			users = fmt.Sprintf("; mapped by pids %s, freed when they unmap it", pidList(c.Users))
+			users = fmt.Sprintf("; mapped by pids %s, freed when they unmap it", describe.PIDs(c.Users))
 		}
 		fmt.Fprintf(w, "%s %s (%s, creator pid %d dead%s)\n", verb, c.Name, human.Bytes(c.FileSize), c.CreatorPID, users)
 	}
 	for _, c := range r.kept {
-		fmt.Fprintf(w, "%s %s: still mapped by pids %s (use --force)\n", keep, c.Name, pidList(c.Users))
+		fmt.Fprintf(w, "%s %s: still mapped by pids %s (use --force)\n", keep, c.Name, describe.PIDs(c.Users))
 	}
 	for _, c := range r.raced {
 		fmt.Fprintf(w, "skipped %s: removed or replaced by another process meanwhile\n", c.Name)
@@ -125,13 +123,4 @@ func (r gcReport) writeJSON(w io.Writer) error {
 		j.Kept = append(j.Kept, describe.Of(c.Info))
 	}
 	return describe.WriteJSON(w, j)
-}
-
-// pidList writes pids as "4,5".
-func pidList(pids []int) string {
-	s := make([]string, len(pids))
-	for i, p := range pids {
-		s[i] = strconv.Itoa(p)
-	}
-	return strings.Join(s, ",")
 }

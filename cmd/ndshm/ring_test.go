@@ -48,16 +48,7 @@ func TestRingCreateStatRm(t *testing.T) {
 func TestRingStatReaders(t *testing.T) {
 	name := newName(t)
 	mustRun(t, "ring", "create", name, "--dtype", "f4", "--shape", "8", "--slots", "2")
-	r, err := ring.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	rd, err := r.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
+	subscribe(t, name)
 	st := decodeJSON[ring.Stat](t, mustRun(t, "ring", "stat", name, "--json"))
 	if st.Mode != "broadcast" || st.Policy != "block" || len(st.Readers) != 1 ||
 		st.Readers[0].PID != os.Getpid() || !st.Readers[0].Alive || st.Readers[0].Holding != -1 {
@@ -170,4 +161,21 @@ func TestRingSendRate(t *testing.T) {
 	if st := decodeJSON[ring.Stat](t, mustRun(t, "ring", "stat", name, "--json")); st.Head != 5 || st.Writer != "closed" {
 		t.Errorf("after ring send: %+v", st)
 	}
+}
+
+// subscribe opens the ring name and subscribes a reader to it, both
+// closed when the test ends, and returns the ring.
+func subscribe(t *testing.T, name string) *ring.Ring {
+	t.Helper()
+	r, err := ring.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	rd, err := r.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rd.Close() })
+	return r
 }

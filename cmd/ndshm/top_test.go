@@ -19,16 +19,7 @@ import (
 func TestTopSnapshot(t *testing.T) {
 	name := newName(t)
 	mustRun(t, "ring", "create", name, "--dtype", "u1", "--shape", "16", "--slots", "4", "--policy", "overwrite")
-	r, err := ring.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	rd, err := r.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
+	r := subscribe(t, name)
 	w, err := r.Writer()
 	if err != nil {
 		t.Fatal(err)

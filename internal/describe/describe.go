@@ -73,7 +73,7 @@ func WriteBlock(w io.Writer, j Block) error {
 		{"creator_alive", strconv.FormatBool(j.CreatorAlive)},
 		{"orphan", strconv.FormatBool(j.Orphan)},
 		{"created", created},
-		{"users", pids(j.Users)},
+		{"users", PIDs(j.Users)},
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
@@ -105,7 +105,7 @@ func WriteList(w io.Writer, infos []ndshm.Info, asJSON bool, now time.Time) erro
 		j := Of(info)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
 			j.Name, j.Kind, j.DType, human.Shape(j.Shape), human.Bytes(int64(j.SizeBytes)),
-			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), yesNo(j.Orphan), pids(j.Users),
+			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), yesNo(j.Orphan), PIDs(j.Users),
 			humanAge(now.Sub(info.Created)))
 	}
 	return tw.Flush()
@@ -120,7 +120,7 @@ func WriteUsers(w io.Writer, infos []ndshm.Info) error {
 	for _, info := range infos {
 		j := Of(info)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Kind, j.DType, human.Shape(j.Shape),
-			human.Bytes(int64(j.SizeBytes)), j.CreatorPID, yesNo(j.CreatorAlive), pids(j.Users))
+			human.Bytes(int64(j.SizeBytes)), j.CreatorPID, yesNo(j.CreatorAlive), PIDs(j.Users))
 	}
 	return tw.Flush()
 }
@@ -181,8 +181,8 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// pids is how the human outputs show users: "-" for none, else "12,345".
-func pids(ps []int) string {
+// PIDs is how the human outputs show users: "-" for none, else "12,345".
+func PIDs(ps []int) string {
 	if len(ps) == 0 {
 		return "-"
 	}
