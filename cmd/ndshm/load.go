@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"math"
 	"os"
 
 	"github.com/ndshm/ndshm"
@@ -77,37 +76,10 @@ func loadBlock(ctx context.Context, e *env, path, name string, opts []ndshm.Opti
 	bar.Start(name, fi.Size())
 	// The progress reader stands between the file and LoadReader, so the errors
 	// name no file: loadErr names it, as ndshm.Load would.
-	r := &sized{Reader: progress.NewReader(ctx, f, path, bar), left: fi.Size()}
-	if !fi.Mode().IsRegular() {
-		r.left = -1 // a pipe or a device cannot tell
-	}
+	// The reader tells LoadReader what is left of the file (progress.Reader.Len).
+	r := progress.NewReader(ctx, f, path, bar)
 	b, err := ndshm.LoadReader(r, name, opts...)
 	return b, loadErr(path, err)
-}
-
-// A sized reader is a progress reader of a regular file that tells LoadReader
-// how much is left, so a file cut short is refused before the header's
-// claimed size is reserved, as ndshm.Load does.
-type sized struct {
-	*progress.Reader
-	left int64 // -1: unknown
-}
-
-func (s *sized) Read(p []byte) (int, error) {
-	n, err := s.Reader.Read(p)
-	if s.left >= 0 {
-		s.left -= int64(n)
-	}
-	return n, err
-}
-
-// Len is what remains to be read (LoadReader's hint); math.MaxInt when
-// unknown, which never refuses.
-func (s *sized) Len() int {
-	if s.left < 0 {
-		return math.MaxInt
-	}
-	return int(s.left)
 }
 
 // loadErr names the file in a format error, as ndshm.Load does.

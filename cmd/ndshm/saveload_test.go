@@ -167,22 +167,34 @@ func TestSaveSymlink(t *testing.T) {
 }
 
 // TestLoadHugeClaim: a tiny file whose header claims 1 TiB is refused as
-// cut short before anything is reserved, not with "no space" after.
+// cut short before anything is reserved, not with "no space" after, by
+// load and by serve --load alike.
 func TestLoadHugeClaim(t *testing.T) {
 	header := "{'descr': '<f8', 'fortran_order': False, 'shape': (137438953472,), }"
 	header += strings.Repeat(" ", 127-(10+len(header))%128) + "\n"
 	content := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
 	content = append(append(content, header...), make([]byte, 64)...)
-	path := filepath.Join(t.TempDir(), "claim.npy")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "claim.npy")
 	if err := os.WriteFile(path, content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	name := newName(t)
-	_, _, err := ndshmRun(t, "load", path, name)
-	if err == nil || !strings.Contains(err.Error(), "cut short") || !errors.Is(err, ndshm.ErrFormat) {
-		t.Errorf("load of a 1 TiB claim in a tiny file: %v, want a cut-short format error", err)
-	}
-	if exists(name) {
-		t.Errorf("load left block %s behind", name)
+	for _, args := range [][]string{
+		{"load", path},
+		{"serve", "--socket", filepath.Join(dir, "s.sock"), "--gc-interval", "0", "--load"},
+	} {
+		name := newName(t)
+		if args[0] == "load" {
+			args = append(args, name)
+		} else {
+			args = append(args, name+"="+path)
+		}
+		_, _, err := ndshmRun(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "cut short") || !errors.Is(err, ndshm.ErrFormat) {
+			t.Errorf("%s of a 1 TiB claim in a tiny file: %v, want a cut-short format error", args[0], err)
+		}
+		if exists(name) {
+			t.Errorf("%s left block %s behind", args[0], name)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -134,6 +135,26 @@ func (r *Reader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p[:min(len(p), piece)])
 	r.bar.Add(int64(n))
 	return n, err
+}
+
+// Len is how much of a regular file is left to read, so that
+// ndshm.LoadReader refuses a file cut short before it reserves the size its
+// header claims, as it does reading the file itself; math.MaxInt, which
+// never refuses, when the underlying reader cannot tell (a pipe).
+func (r *Reader) Len() int {
+	f, ok := r.r.(*os.File)
+	if !ok {
+		return math.MaxInt
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return math.MaxInt
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return math.MaxInt
+	}
+	return int(fi.Size() - off)
 }
 
 // A Writer writes a megabyte at a time to its underlying writer, counting
