@@ -15,7 +15,7 @@ import os
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._sys import _held, _shm_dir, _users_of
-from .blocks import FLAG_PERSISTENT, LIVENESS_OFF, SHM_DIR, _describe, _open, _read_block
+from .blocks import FLAG_PERSISTENT, LIVENESS_OFF, SHM_DIR, _describe, _open, _read_block, _same_file
 
 Block = Dict[str, Any]          # a block object: info()'s dict, `ndshm inspect --json`'s
 _FileID = Tuple[int, int]       # (st_dev, st_ino)
@@ -106,7 +106,7 @@ def _collect(name: str, fid: _FileID) -> bool:
         except ValueError:
             return False
         live = blk['size'] - blk['L'] + LIVENESS_OFF
-        if blk['flags'] & FLAG_PERSISTENT or _held(fd, live) or not _same(fd, path):
+        if blk['flags'] & FLAG_PERSISTENT or _held(fd, live) or not _same_file(fd, path):
             return False
         try:
             os.unlink(path)
@@ -115,13 +115,4 @@ def _collect(name: str, fid: _FileID) -> bool:
         return True
     finally:
         os.close(fd)
-
-
-def _same(fd: int, path: str) -> bool:
-    """Whether path still names the file open as fd."""
-    try:
-        a, b = os.fstat(fd), os.lstat(path)
-    except OSError:
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
