@@ -70,42 +70,58 @@ def _held(fd: int, off: int) -> bool:
 
 
 def _users(dev: int, ino: int) -> list[int]:
-    """The pids that map the file (dev, ino) shared or hold it open, from one pass over
-    /proc, as Go's sys.Users finds them (internal/sys/users.go): in the order of Go's
-    os.ReadDir("/proc"), by name.  Processes this user may not inspect are missed."""
+    """The pids that map the file (dev, ino) shared or hold it open (see _users_of)."""
+    return _users_of({(dev, ino)}).get((dev, ino), [])
+
+
+def _users_of(ids: set[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """The pids that map each file (dev, ino) of ids shared or hold it open, from one pass
+    over /proc, as Go's sys.Users finds them (internal/sys/users.go): in the order of Go's
+    os.ReadDir("/proc"), by name.  Files no process uses are absent.  Processes this user
+    may not inspect are missed."""
+    if not ids:
+        return {}
     try:
         names = sorted(os.listdir('/proc'))
     except OSError:
-        return []
-    return [int(p) for p in names if p.isdigit() and (_maps(p, dev, ino) or _holds(p, dev, ino))]
+        return {}
+    out: dict[tuple[int, int], list[int]] = {}
+    for p in names:
+        if p.isdigit():
+            for fid in _maps(p, ids) | _holds(p, ids):
+                out.setdefault(fid, []).append(int(p))
+    return out
 
 
-def _maps(pid: str, dev: int, ino: int) -> bool:
-    """Whether pid has a shared mapping ('s' in the permissions) of the file."""
-    want, inode = (os.major(dev), os.minor(dev)), str(ino)
+def _maps(pid: str, ids: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The files of ids that pid maps shared ('s' in the permissions)."""
+    inodes = {str(ino).encode() for _, ino in ids}
+    seen = set()
     try:
         with open('/proc/%s/maps' % pid, 'rb') as f:
             for line in f:
                 # address perms offset major:minor inode path
                 fs = line.split(None, 5)
-                if len(fs) < 6 or fs[1][3:4] != b's' or fs[4] != inode.encode():
+                if len(fs) < 6 or fs[1][3:4] != b's' or fs[4] not in inodes:
                     continue
                 maj, _, mnr = fs[3].partition(b':')
-                if (int(maj, 16), int(mnr, 16)) == want:
-                    return True
+                fid = (os.makedev(int(maj, 16), int(mnr, 16)), int(fs[4]))
+                if fid in ids:
+                    seen.add(fid)
     except (OSError, ValueError):
         pass
-    return False
+    return seen
 
 
-def _holds(pid: str, dev: int, ino: int) -> bool:
-    """Whether pid holds the file open.  Only shared memory is statted: statting any
+def _holds(pid: str, ids: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The files of ids that pid holds open.  Only shared memory is statted: statting any
     other file could block on a dead network mount."""
     d = '/proc/%s/fd/' % pid
+    seen: set[tuple[int, int]] = set()
     try:
         fds = os.listdir(d)
     except OSError:
-        return False
+        return seen
     for fd in fds:
         try:
             if not os.readlink(d + fd).startswith((SHM_DIR + '/', '/memfd:')):
@@ -113,9 +129,9 @@ def _holds(pid: str, dev: int, ino: int) -> bool:
             st = os.stat(d + fd)
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) == (dev, ino):
-            return True
-    return False
+        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) in ids:
+            seen.add((st.st_dev, st.st_ino))
+    return seen
 
 
 class _Futex:

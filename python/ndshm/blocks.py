@@ -526,6 +526,14 @@ def info(name: str) -> Dict[str, Any]:
     it), created (RFC 3339 in local time, nanoseconds as Go prints them) and users
     (the pids that map the block or hold it open, from a search of /proc that costs
     milliseconds, as Go's Stat makes it)."""
+    b, fid = _describe(name)
+    b['users'] = _users(*fid)
+    return b
+
+
+def _describe(name: str) -> Tuple[Dict[str, Any], Tuple[int, int]]:
+    """info(name) with 'users' still empty, and the file's (st_dev, st_ino) to search
+    /proc for them (catalog searches once for every block)."""
     path = _path(name)
     fd = _open(path, os.O_RDONLY)
     try:
@@ -537,7 +545,7 @@ def info(name: str) -> Dict[str, Any]:
         else:
             alive = _held(fd, b['size'] - b['L'] + LIVENESS_OFF)
     finally:
-        os.close(fd)    # before the search, which must not count this process for it
+        os.close(fd)    # before info's search, which must not count this process for it
     descr = npyfmt.dtype_to_descr(b['dtype'])
     anonymous = bool(b['flags'] & FLAG_ANONYMOUS)
     return {'name': os.path.basename(path), 'kind': _KINDS.get(b['kind'], 'kind(%d)' % b['kind']),
@@ -546,7 +554,7 @@ def info(name: str) -> Dict[str, Any]:
             'size_bytes': b['N'], 'data_offset': b['H'], 'file_size_bytes': b['size'],
             'persistent': persistent, 'anonymous': anonymous, 'creator_pid': b['pid'],
             'creator_alive': alive, 'orphan': not (persistent or anonymous or alive),
-            'created': _rfc3339(b['created']), 'users': _users(st.st_dev, st.st_ino)}
+            'created': _rfc3339(b['created']), 'users': []}, (st.st_dev, st.st_ino)
 
 
 _KINDS = {KIND_ARRAY: 'array', KIND_RING: 'ring'}     # Go's BlockKind.String

@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ._sys import _held
-from ._sys import _shm_dir
-from .blocks import FLAG_PERSISTENT, LIVENESS_OFF, SHM_DIR, _open, _read_block, info
+from ._sys import _held, _shm_dir, _users_of
+from .blocks import FLAG_PERSISTENT, LIVENESS_OFF, SHM_DIR, _describe, _open, _read_block, _same_file
 
 Block = Dict[str, Any]          # a block object: info()'s dict, `ndshm inspect --json`'s
 _FileID = Tuple[int, int]       # (st_dev, st_ino)
@@ -27,26 +26,28 @@ def _scan() -> List[Tuple[Block, _FileID]]:
 
     Files without ndshm's format, gone meanwhile or not ours to read are skipped, as
     Go's List skips them; other errors end the listing.  The file id is taken before
-    info() reads the block: if the name was replaced between the two, the id names the
+    _describe() reads the block: if the name was replaced between the two, the id names the
     older file, and gc's check against it only makes it skip the block."""
-    out = []
+    found = []
     with os.scandir(_shm_dir()) as it:
         ents = sorted((e for e in it if e.is_file(follow_symlinks=False)), key=lambda e: e.name)
     for e in ents:
         try:
             st = os.lstat(e.path)
-            b = info(e.name)
+            b, fid = _describe(e.name)
         except (ValueError, FileNotFoundError, PermissionError):
             continue    # not ours, gone, or not ours to read
-        out.append((b, (st.st_dev, st.st_ino)))
-    return out
+        found.append((b, fid, (st.st_dev, st.st_ino)))
+    users = _users_of({fid for _, fid, _ in found})     # one search of /proc for all
+    for b, fid, _ in found:
+        b['users'] = users.get(fid, [])
+    return [(b, sid) for b, _, sid in found]
 
 
 def list() -> List[Block]:      # noqa: A001 -- ndshm.list, as `ndshm ls`
     """Describe every ndshm block in SHM_DIR, sorted by name, as `ndshm ls --json` does:
     a list of info()'s dicts.  Files that are not ndshm blocks (other tools' segments,
-    raw blocks) are left out.  Each block's users come from its own search of /proc,
-    milliseconds apiece."""
+    raw blocks) are left out.  The users of every block come from one search of /proc."""
     return [b for b, _ in _scan()]
 
 
@@ -105,7 +106,7 @@ def _collect(name: str, fid: _FileID) -> bool:
         except ValueError:
             return False
         live = blk['size'] - blk['L'] + LIVENESS_OFF
-        if blk['flags'] & FLAG_PERSISTENT or _held(fd, live) or not _same(fd, path):
+        if blk['flags'] & FLAG_PERSISTENT or _held(fd, live) or not _same_file(fd, path):
             return False
         try:
             os.unlink(path)
@@ -114,13 +115,4 @@ def _collect(name: str, fid: _FileID) -> bool:
         return True
     finally:
         os.close(fd)
-
-
-def _same(fd: int, path: str) -> bool:
-    """Whether path still names the file open as fd."""
-    try:
-        a, b = os.fstat(fd), os.lstat(path)
-    except OSError:
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 

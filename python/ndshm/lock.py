@@ -220,7 +220,17 @@ def _block_path(block: Block) -> str:
 def _mapped_path(a: np.ndarray) -> str:
     """The /dev/shm path of the block that a's memory maps: the mapping's path if it still
     names the mapped file, else the name in /dev/shm that does (create() maps its block
-    before naming it, so its mapping shows no name)."""
+    before naming it, so its mapping shows no name).  A SharedArray's own block name is
+    tried first, which spares the search when it still names the block."""
+    blk = getattr(a, '_ndshm_block', None)
+    if blk is not None and blk.name is not None:
+        p = _path(blk.name)
+        try:
+            st = os.stat(p, follow_symlinks=False)
+            if (st.st_dev, st.st_ino) == (blk.dev, blk.ino):
+                return p
+        except OSError:
+            pass
     addr = a.__array_interface__['data'][0]
     with open('/proc/self/maps', 'rb') as f:
         for line in f:

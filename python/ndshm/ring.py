@@ -15,7 +15,7 @@ import os
 import struct
 import time
 import weakref
-from typing import Any, Iterator, Optional, Tuple, TypeVar
+from typing import Any, Iterator, Tuple, TypeVar
 
 import numpy as np
 
