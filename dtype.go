@@ -206,9 +206,6 @@ func (d DType) Equal(e DType) bool {
 // IsZero reports whether d is the zero DType, which describes nothing.
 func (d DType) IsZero() bool { return d.size == 0 && d.fields == nil }
 
-// numeric reports whether elements convert to float64 for statistics.
-func (d DType) numeric() bool { return d.fields == nil && strings.IndexByte("biuf", d.kind) >= 0 }
-
 // maxRecord bounds a structured element so that sizes cannot overflow.
 const maxRecord = 1 << 30
 

@@ -107,15 +107,17 @@ func creatorRuns(info Info) bool {
 	return err == nil && start == info.CreatorStart
 }
 
-// Info describes the block. CreatorAlive is true only for an owned block
-// that this process made and has not closed; use Stat to ask the kernel
+// Info describes the block. For a persistent block CreatorAlive says
+// whether its creator runs; otherwise it is true only for an owned block
+// that this process made and has not closed: use Stat to ask the kernel
 // about another creator.
 func (b *Block) Info() Info {
 	m := meta{spec: b.Spec(), foot: b.foot, size: b.size, id: b.file.ID()}
 	info := m.info(b.Name())
-	info.CreatorAlive = b.file.Owned() && !b.file.Closed()
 	if info.Persistent {
 		info.CreatorAlive = creatorRuns(info)
+	} else {
+		info.CreatorAlive = b.file.Owned() && !b.file.Closed()
 	}
 	return info
 }

@@ -3,8 +3,8 @@ package ndshm
 import (
 	"fmt"
 	"slices"
-	"strconv"
 
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/npy"
 )
 
@@ -41,7 +41,7 @@ func (s Spec) check() error {
 		return fmt.Errorf("%d dimensions, at most %d allowed", len(s.Shape), npy.MaxDims)
 	}
 	if _, ok := product(s.Shape, s.DType.size); !ok {
-		return fmt.Errorf("shape %s: negative or too large", shapeText(s.Shape))
+		return fmt.Errorf("shape %s: negative or too large", human.Shape(s.Shape))
 	}
 	return nil
 }
@@ -74,20 +74,5 @@ func (s Spec) String() string {
 	if s.Fortran {
 		order = "F"
 	}
-	return fmt.Sprintf("%s %s order %s", s.DType, shapeText(s.Shape), order)
-}
-
-// shapeText writes a shape as a Python tuple.
-func shapeText(shape []int) string {
-	b := []byte{'('}
-	for i, n := range shape {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = strconv.AppendInt(b, int64(n), 10)
-	}
-	if len(shape) == 1 {
-		b = append(b, ',')
-	}
-	return string(append(b, ')'))
+	return fmt.Sprintf("%s %s order %s", s.DType, human.Shape(s.Shape), order)
 }

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -85,14 +83,4 @@ func (s *Server) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)
 	}
-}
-
-// size writes a byte count for the log: "96 B", "7.6 MiB", "2 GiB".
-func size(n int64) string {
-	v, unit := float64(n), 0
-	for v >= 1024 && unit < 4 {
-		v, unit = v/1024, unit+1
-	}
-	s := strconv.FormatFloat(v, 'f', 1, 64)
-	return strings.TrimSuffix(s, ".0") + " " + [...]string{"B", "KiB", "MiB", "GiB", "TiB"}[unit]
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/human"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -280,11 +281,11 @@ func (s *Server) room(op string, sp ndshm.Spec, limit int64) error {
 	n := int64(sp.Size()) + blockOverhead
 	if limit >= 0 && n > limit {
 		return fmt.Errorf("%s: %v is %s, more than this server's limit of %s (ndshm serve --max-anon): %w",
-			op, sp, size(n), size(limit), syscall.ENOSPC)
+			op, sp, human.Bytes(n), human.Bytes(limit), syscall.ENOSPC)
 	}
 	if free, ok := sys.FreeMemory(); ok && n > free-memReserve {
 		return fmt.Errorf("%s: %v is %s, and only %s of memory is free: %w",
-			op, sp, size(n), size(max(free, 0)), syscall.ENOSPC)
+			op, sp, human.Bytes(n), human.Bytes(max(free, 0)), syscall.ENOSPC)
 	}
 	return nil
 }

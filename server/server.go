@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/human"
 )
 
 // A Server serves ndshm blocks on a unix socket. Set its fields before
@@ -95,7 +96,7 @@ func (s *Server) Load(name string, r io.Reader) error {
 	if d >= 10*time.Millisecond {
 		shown = d.Round(time.Millisecond)
 	}
-	s.logf("loaded %s%s: %s in %v (%s/s)", name, from, size(n), shown, size(int64(float64(n)/max(d.Seconds(), 1e-6))))
+	s.logf("loaded %s%s: %s in %v (%s/s)", name, from, human.Bytes(n), shown, human.Bytes(int64(float64(n)/max(d.Seconds(), 1e-6))))
 	return nil
 }
 
@@ -160,7 +161,7 @@ func (s *Server) collect(ctx context.Context) {
 		got, err := ndshm.GC(ndshm.GCOptions{})
 		for _, c := range got {
 			if c.Removed {
-				s.logf("gc: removed orphan %s (%s, creator pid %d dead)", c.Name, size(c.FileSize), c.CreatorPID)
+				s.logf("gc: removed orphan %s (%s, creator pid %d dead)", c.Name, human.Bytes(c.FileSize), c.CreatorPID)
 			}
 		}
 		if err != nil {

@@ -164,14 +164,6 @@ func SameFile(fd int, name string) bool {
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
-// Detach returns a descriptor of its own for f's open file description
-// (and so its OFD locks), and closes f. A plain int has no finalizer that
-// could close it behind the caller's back and silently drop its locks.
-func Detach(f *os.File) (int, error) {
-	defer f.Close()
-	return Dup(int(f.Fd()))
-}
-
 // Reopen opens the file behind fd again, read-write: a new open file
 // description, so OFD locks taken on it are told apart from fd's.
 func Reopen(fd int) (int, error) { return reopen(fd, unix.O_RDWR) }
