@@ -82,12 +82,12 @@ func readDir(r *Report) {
 		return
 	}
 	defer f.Close()
-	m, ok := mountOf(f, real)
+	m, ok := sys.MountOf(f, real)
 	if !ok {
 		return
 	}
 	r.ShmDirFSType, r.ShmDirMountPoint, r.ShmDirMountOptions = &m.FSType, &m.Dir, &m.Options
-	if huge, ok := option(m.Options, "huge"); ok && m.FSType == "tmpfs" {
+	if huge, ok := sys.MountOption(m.Options, "huge"); ok && m.FSType == "tmpfs" {
 		r.ShmDirHugeOption = &huge
 		r.ShmDirHuge = huge == "always" || huge == "within_size"
 	}
@@ -98,7 +98,7 @@ func readKernel(r *Report) {
 	const thp = "/sys/kernel/mm/transparent_hugepage/"
 	for file, dst := range map[string]**string{"enabled": &r.THPEnabled, "shmem_enabled": &r.ShmemEnabled} {
 		if b, err := os.ReadFile(thp + file); err == nil {
-			if s := selected(string(b)); s != "" {
+			if s := sys.Selected(string(b)); s != "" {
 				*dst = &s
 			}
 		}

@@ -49,7 +49,7 @@ func touchRuns(src source, size, page int64, runs int, wantHuge bool) (time.Dura
 
 // touchOnce makes a file, maps it, writes a byte to each page and returns
 // how long the writes took and what smaps says backed them.
-func touchOnce(src source, size, page int64) (d time.Duration, b backing, err error) {
+func touchOnce(src source, size, page int64) (d time.Duration, b sys.Backing, err error) {
 	fd, err := src.open(size)
 	if err != nil {
 		return 0, b, err
@@ -73,8 +73,9 @@ func touchOnce(src source, size, page int64) (d time.Duration, b backing, err er
 		return 0, b, err
 	}
 	defer f.Close()
-	b, ok := smapsOf(f, uintptr(unsafe.Pointer(&m[0])))
-	if !ok {
+	addr := uint64(uintptr(unsafe.Pointer(&m[0])))
+	b, ok, err := sys.SmapsWhere(f, func(lo, _ uint64) bool { return lo == addr })
+	if err != nil || !ok {
 		return 0, b, errors.New("mapping not found in /proc/self/smaps")
 	}
 	return d, b, nil

@@ -2,20 +2,23 @@ package sys
 
 import "golang.org/x/sys/unix"
 
-// MemfdHuge creates an anonymous file backed by the hugetlb pool's pages
-// of the default huge-page size. Mapping it fails with ENOMEM, not a
-// later SIGBUS, when the pool cannot reserve the pages.
+// MemfdHuge creates an anonymous file that can be sealed, backed by the
+// hugetlb pool's pages of the default huge-page size: its size must be a
+// multiple of that page. Reserving or mapping it fails with ENOSPC or
+// ENOMEM, not a later SIGBUS, when the pool cannot supply the pages.
 func MemfdHuge(name string) (int, error) {
-	return unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_HUGETLB)
+	return unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_HUGETLB|unix.MFD_ALLOW_SEALING)
 }
 
 // Truncate sets the size of the file open as fd.
 func Truncate(fd int, size int64) error { return unix.Ftruncate(fd, size) }
 
-// CreateTempIn makes an unnamed file in dir, as CreateTemp does in Dir.
+// CreateTempIn makes an unnamed file in dir that, unlike CreateTemp's,
+// can never be given a name (O_EXCL): it is freed with its last
+// descriptor and mapping, as a memfd is.
 func CreateTempIn(dir string, perm uint32) (int, error) {
 	return retry(func() (int, error) {
-		return unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, perm)
+		return unix.Open(dir, unix.O_TMPFILE|unix.O_EXCL|unix.O_RDWR|unix.O_CLOEXEC, perm)
 	})
 }
 

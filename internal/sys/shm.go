@@ -107,8 +107,13 @@ func Seal(fd int) error {
 }
 
 // Reserve sizes the file and allocates every page now, so a full tmpfs is
-// ENOSPC here rather than SIGBUS at the first write.
+// ENOSPC here rather than SIGBUS at the first write. The size is set
+// first: a tmpfs mounted huge=within_size gives huge pages only to the
+// part of a file below its size.
 func Reserve(fd int, size int64) error {
+	if err := unix.Ftruncate(fd, size); err != nil {
+		return err
+	}
 	for {
 		err := unix.Fallocate(fd, 0, 0, size)
 		if err != unix.EINTR {
