@@ -14,6 +14,12 @@ import (
 // block's memory is reserved now, so a full /dev/shm is an error here
 // (ENOSPC), never a SIGBUS later.
 //
+// Where the block directory is a tmpfs that gives files huge pages
+// (mounted huge=always or huge=within_size), a block of at least one huge
+// page is padded to a whole number of them, its footer taking up the
+// slack, so that every page of it is huge and mapped whole (see
+// docs/FORMAT.md; Info.HugePages says what the kernel did).
+//
 // The block is owned by the returned *Block: Close unlinks it, and while
 // it is open the creator holds the liveness lock that tells others it
 // lives. With Persistent, the block outlives Close.
@@ -27,11 +33,19 @@ func Create(name string, s Spec, opts ...Option) (*Block, error) {
 	if sys.Exists(name) {
 		return nil, pathErr("create", name, fs.ErrExist)
 	}
+	var align int64
+	if sys.DirHuge() {
+		align = sys.HugePageSize()
+	}
+	l, err := plan(s, o, false, align)
+	if err != nil {
+		return nil, pathErr("create", name, err)
+	}
 	fd, err := sys.CreateTemp(uint32(o.perm))
 	if err != nil {
 		return nil, pathErr("create", name, err)
 	}
-	b, err := build(fd, name, s, o)
+	b, err := build(fd, name, l, o, named)
 	if err != nil {
 		sys.Close(fd)
 		return nil, pathErr("create", name, err)
@@ -49,43 +63,28 @@ func Create(name string, s Spec, opts ...Option) (*Block, error) {
 	return b, nil
 }
 
-// CreateAnon makes an anonymous block: a sealed memfd with the same
-// layout as a named block. It has no name, so it cannot be orphaned: the
-// kernel frees it when the last descriptor and mapping are gone. Share it
-// with File, or with a child process through exec.Cmd.ExtraFiles.
-func CreateAnon(s Spec, opts ...Option) (*Block, error) {
-	o := optionsOf(opts)
-	o.persistent = true // nothing to unlink
-	fd, err := sys.Memfd("ndshm")
-	if err != nil {
-		return nil, fmt.Errorf("ndshm: memfd: %w", err)
-	}
-	b, err := build(fd, "", s, o)
-	if err != nil {
-		sys.Close(fd)
-		return nil, fmt.Errorf("ndshm: create anonymous block: %w", err)
-	}
-	if o.init != nil {
-		if err := o.init(b); err != nil {
-			b.Close()
-			return nil, fmt.Errorf("ndshm: create anonymous block: %w", err)
-		}
-	}
-	return b, nil
+// A fileLayout is a block's header, footer and file size.
+type fileLayout struct {
+	spec Spec
+	hdr  []byte
+	foot footer
+	size int64
 }
 
-// build lays the block out in the empty file fd: reserves it, writes the
-// header and footer, and maps it. The caller still owns fd on error.
-func build(fd int, name string, s Spec, o options) (*Block, error) {
+// plan lays out a block for s. With align above a page, a file of at
+// least align bytes is padded to a multiple of align when its footer can
+// take the slack, as huge pages need: the footer's fixed part stays at
+// its start, so the format is unchanged.
+func plan(s Spec, o options, anonymous bool, align int64) (fileLayout, error) {
 	if err := s.check(); err != nil {
-		return nil, err
+		return fileLayout{}, err
 	}
 	hdr, err := s.header().Encode(page)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDType, err)
+		return fileLayout{}, fmt.Errorf("%w: %w", ErrDType, err)
 	}
 	if o.control > maxControl {
-		return nil, fmt.Errorf("%d bytes of control words, at most %d", o.control, maxControl)
+		return fileLayout{}, fmt.Errorf("%d bytes of control words, at most %d", o.control, maxControl)
 	}
 	f := footer{kind: o.kind, pid: os.Getpid(), created: time.Now(),
 		dataOff: int64(len(hdr)), dataLen: int64(s.Size()),
@@ -94,11 +93,25 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 	if o.persistent {
 		f.flags |= flagPersistent
 	}
-	if name == "" {
+	if anonymous {
 		f.flags |= flagAnonymous
 	}
 	size := int64(roundUp(uint64(f.dataOff+f.dataLen))) + f.footerSize
-	if err := reserve(fd, size, name == ""); err != nil {
+	if align > page && size >= align {
+		if slack := (align - size%align) % align; f.footerSize+slack <= maxFooter {
+			f.footerSize += slack
+			size += slack
+		}
+	}
+	return fileLayout{s, hdr, f, size}, nil
+}
+
+// build lays the block out in the empty file fd, reserving its pages as
+// k says, writes the header and footer, and maps it. The caller still
+// owns fd on error.
+func build(fd int, name string, l fileLayout, o options, k backing) (*Block, error) {
+	size, f := l.size, l.foot
+	if err := reserve(fd, size, k); err != nil {
 		return nil, err
 	}
 	st, err := sys.Fstat(fd)
@@ -109,8 +122,11 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	sys.Populate(mem) // the creator is about to fill it
-	copy(mem, hdr)
+	if err := populate(mem, k); err != nil {
+		sys.Unmap(mem)
+		return nil, err
+	}
+	copy(mem, l.hdr)
 	f.encode(mem[size-f.footerSize:])
 	if !o.persistent {
 		// Taken before the name exists, so nobody ever sees an owned
@@ -120,15 +136,5 @@ func build(fd int, name string, s Spec, o options) (*Block, error) {
 			return nil, err
 		}
 	}
-	return newBlock(fd, name, meta{spec: s, foot: f, size: size, id: st.ID}, mem, blockOpts{owned: !o.persistent}), nil
-}
-
-func reserve(fd int, size int64, seal bool) error {
-	if err := sys.Reserve(fd, size); err != nil {
-		return err
-	}
-	if seal {
-		return sys.Seal(fd)
-	}
-	return nil
+	return newBlock(fd, name, meta{spec: l.spec, foot: f, size: size, id: st.ID}, mem, blockOpts{owned: !o.persistent}), nil
 }

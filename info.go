@@ -25,6 +25,13 @@ type Info struct {
 	CreatorAlive bool  // the creator runs: its liveness lock is held, or for a persistent block its pid and start time match
 	Users        []int // pids that map the block or hold it open, as /proc shows them
 
+	// HugePages says the kernel maps the block's data with huge pages:
+	// hugetlb pages, or transparent huge pages mapped whole (smaps's
+	// ShmemPmdMapped or FilePmdMapped), as this process's mapping shows
+	// after reading one byte of its first whole huge page. Block.Info asks
+	// the block's own mapping; Stat and List map the file for a moment.
+	HugePages bool
+
 	// Truncated marks a description shortened to fit a server's reply
 	// (docs/PROTOCOL.md): Spec.DType is an opaque void of the real
 	// element size in place of a structured dtype too long to send, and
@@ -82,6 +89,7 @@ func stat(name string) (Info, error) {
 	}
 	info := m.info(name)
 	info.CreatorAlive = creatorAlive(fd, info)
+	info.HugePages = hugeFile(fd, m.size)
 	return info, nil
 }
 
@@ -107,6 +115,18 @@ func creatorRuns(info Info) bool {
 	return err == nil && start == info.CreatorStart
 }
 
+// hugeFile reports whether the file open as fd, of size bytes, has its
+// pages huge, through a read-only mapping made for the question. The
+// mapping is gone before Stat searches /proc for users.
+func hugeFile(fd int, size int64) bool {
+	mem, err := sys.Map(fd, int(size), false)
+	if err != nil {
+		return false
+	}
+	defer sys.Unmap(mem)
+	return sys.HugeMapped(mem)
+}
+
 // Info describes the block. For a persistent block CreatorAlive says
 // whether its creator runs; otherwise it is true only for an owned block
 // that this process made and has not closed: use Stat to ask the kernel
@@ -119,6 +139,10 @@ func (b *Block) Info() Info {
 	} else {
 		info.CreatorAlive = b.file.Owned() && !b.file.Closed()
 	}
+	b.file.Use(func(mem []byte) error {
+		info.HugePages = sys.HugeMapped(mem)
+		return nil
+	})
 	return info
 }
 

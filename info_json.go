@@ -23,6 +23,7 @@ type infoJSON struct {
 	FileSize     int64   `json:"file_size_bytes"`
 	Persistent   bool    `json:"persistent"`
 	Anonymous    bool    `json:"anonymous"`
+	HugePages    bool    `json:"huge_pages"`
 	CreatorPID   int     `json:"creator_pid"`
 	CreatorAlive bool    `json:"creator_alive"`
 	Orphan       bool    `json:"orphan"`  // derived: Info.Orphan()
@@ -34,7 +35,7 @@ type infoJSON struct {
 // MarshalJSON encodes the Info as `ndshm inspect --json` prints it: name,
 // kind, dtype (NumPy's descriptor, the Python literal of the field list
 // for a structured dtype), shape, order ("C" or "F"), count (elements),
-// size_bytes (data bytes), data_offset, file_size_bytes, persistent, anonymous, creator_pid,
+// size_bytes (data bytes), data_offset, file_size_bytes, persistent, anonymous, huge_pages, creator_pid,
 // creator_alive, orphan, created (RFC 3339, null for a raw block) and
 // users (an array, empty for none), and "truncated": true only when
 // Truncated. CreatorStart is not encoded.
@@ -43,7 +44,7 @@ func (i Info) MarshalJSON() ([]byte, error) {
 	j := infoJSON{
 		Name: i.Name, Kind: i.Kind.String(), DType: s.DType.String(),
 		Shape: append([]int{}, s.Shape...), Order: order(s.Fortran), Size: s.Len(), NBytes: s.Size(),
-		DataOffset: i.DataOffset, FileSize: i.FileSize, Persistent: i.Persistent, Anonymous: i.Anonymous,
+		DataOffset: i.DataOffset, FileSize: i.FileSize, Persistent: i.Persistent, Anonymous: i.Anonymous, HugePages: i.HugePages,
 		CreatorPID: i.CreatorPID, CreatorAlive: i.CreatorAlive, Orphan: i.Orphan(),
 		Users: append([]int{}, i.Users...), Truncated: i.Truncated,
 	}
@@ -83,7 +84,7 @@ func (i *Info) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	out := Info{Name: j.Name, Kind: k, Spec: s, DataOffset: j.DataOffset, FileSize: j.FileSize,
-		Persistent: j.Persistent, Anonymous: j.Anonymous, CreatorPID: j.CreatorPID,
+		Persistent: j.Persistent, Anonymous: j.Anonymous, HugePages: j.HugePages, CreatorPID: j.CreatorPID,
 		CreatorAlive: j.CreatorAlive, Users: j.Users, Truncated: j.Truncated}
 	if j.Created != nil {
 		if out.Created, err = time.Parse(time.RFC3339Nano, *j.Created); err != nil {

@@ -15,7 +15,7 @@ import (
 // infoKeys are Info's JSON keys, in order: inspect --json's, and the
 // protocol's block objects (docs/PROTOCOL.md).
 var infoKeys = []string{"name", "kind", "dtype", "shape", "order", "count", "size_bytes", "data_offset",
-	"file_size_bytes", "persistent", "anonymous", "creator_pid", "creator_alive", "orphan", "created", "users"}
+	"file_size_bytes", "persistent", "anonymous", "huge_pages", "creator_pid", "creator_alive", "orphan", "created", "users"}
 
 func TestInfoJSON(t *testing.T) {
 	record := "[('x', '<f8'), ('n', '<i4', (3,)), ('', '|V4')]"

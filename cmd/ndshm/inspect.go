@@ -19,9 +19,10 @@ is read from its header without mapping it, unless --dtype and --shape are
 given, which attach a raw block (kind "raw": no header, data at offset 0).
 
 --json prints one object with the keys name, kind, dtype, shape, order,
-count, size_bytes, data_offset, file_size_bytes, persistent, anonymous, creator_pid,
-creator_alive, orphan, created (RFC 3339, null for a raw block) and users
-(an array of pids). The server protocol's block objects are the same.`
+count, size_bytes, data_offset, file_size_bytes, persistent, anonymous,
+huge_pages (the kernel maps its data with huge pages, as a mapping made
+to ask shows), creator_pid, creator_alive, orphan, created (RFC 3339, null
+for a raw block) and users (an array of pids). The server protocol's block objects are the same.`
 
 // runInspect is `ndshm inspect`.
 func runInspect(_ context.Context, e *env, args []string) error {

@@ -18,7 +18,7 @@ import (
 
 // inspectKeys are the keys inspect --json must always print.
 var inspectKeys = []string{"name", "kind", "dtype", "shape", "order", "count", "size_bytes", "data_offset",
-	"file_size_bytes", "persistent", "anonymous", "creator_pid", "creator_alive", "orphan", "created", "users"}
+	"file_size_bytes", "persistent", "anonymous", "huge_pages", "creator_pid", "creator_alive", "orphan", "created", "users"}
 
 func TestInspect(t *testing.T) {
 	name := newName(t)

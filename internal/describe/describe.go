@@ -34,6 +34,7 @@ type Block struct {
 	FileSizeBytes int64   `json:"file_size_bytes"`
 	Persistent    bool    `json:"persistent"`
 	Anonymous     bool    `json:"anonymous"`
+	HugePages     bool    `json:"huge_pages"`  // its data is mapped with huge pages
 	CreatorPID    int     `json:"creator_pid"` // 0 for a raw block
 	CreatorAlive  bool    `json:"creator_alive"`
 	Orphan        bool    `json:"orphan"`  // owned, creator dead: only gc removes it
@@ -69,6 +70,7 @@ func WriteBlock(w io.Writer, j Block) error {
 		{"file_size_bytes", fmt.Sprintf("%d (%s)", j.FileSizeBytes, human.Bytes(j.FileSizeBytes))},
 		{"persistent", strconv.FormatBool(j.Persistent)},
 		{"anonymous", strconv.FormatBool(j.Anonymous)},
+		{"huge_pages", strconv.FormatBool(j.HugePages)},
 		{"creator_pid", strconv.Itoa(j.CreatorPID)},
 		{"creator_alive", strconv.FormatBool(j.CreatorAlive)},
 		{"orphan", strconv.FormatBool(j.Orphan)},
@@ -100,11 +102,11 @@ func WriteList(w io.Writer, infos []ndshm.Info, asJSON bool, now time.Time) erro
 		return WriteJSON(w, js)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tPERSISTENT\tPID\tALIVE\tORPHAN\tUSERS\tAGE")
+	fmt.Fprintln(tw, "NAME\tKIND\tDTYPE\tSHAPE\tSIZE\tHUGE\tPERSISTENT\tPID\tALIVE\tORPHAN\tUSERS\tAGE")
 	for _, info := range infos {
 		j := Of(info)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
-			j.Name, j.Kind, j.DType, human.Shape(j.Shape), human.Bytes(int64(j.SizeBytes)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
+			j.Name, j.Kind, j.DType, human.Shape(j.Shape), human.Bytes(int64(j.SizeBytes)), yesNo(j.HugePages),
 			yesNo(j.Persistent), j.CreatorPID, yesNo(j.CreatorAlive), yesNo(j.Orphan), PIDs(j.Users),
 			humanAge(now.Sub(info.Created)))
 	}

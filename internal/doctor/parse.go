@@ -86,4 +86,3 @@ func openFilesSoft(r io.Reader) (n int64, ok bool) {
 	}
 	return 0, false
 }
-

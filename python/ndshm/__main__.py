@@ -274,11 +274,11 @@ def _cmd_ls(a: argparse.Namespace) -> int:
     if a.json:
         _print_json(blocks)
         return 0
-    rows = [['NAME', 'KIND', 'DTYPE', 'SHAPE', 'SIZE', 'PERSISTENT', 'PID', 'ALIVE', 'ORPHAN', 'USERS', 'AGE']]
+    rows = [['NAME', 'KIND', 'DTYPE', 'SHAPE', 'SIZE', 'HUGE', 'PERSISTENT', 'PID', 'ALIVE', 'ORPHAN', 'USERS', 'AGE']]
     for b in blocks:
         rows.append([b['name'], b['kind'], b['dtype'], _shape(b['shape']), _bytes(b['size_bytes']),
-                     _yes(b['persistent']), str(b['creator_pid']), _yes(b['creator_alive']),
-                     _yes(b['orphan']), _pids(b['users']), _age(b['created'])])
+                     _yes(b['huge_pages']), _yes(b['persistent']), str(b['creator_pid']),
+                     _yes(b['creator_alive']), _yes(b['orphan']), _pids(b['users']), _age(b['created'])])
     _table(rows)
     return 0
 

@@ -191,3 +191,43 @@ def _futex() -> _Futex | None:
                 pass
         _futex_state.append(f)
     return _futex_state[0]
+
+
+def _huge_page_size() -> int:
+    """A transparent huge page's size (hpage_pmd_size), 2 MiB if the kernel does not say."""
+    try:
+        with open('/sys/kernel/mm/transparent_hugepage/hpage_pmd_size') as f:
+            return int(f.read()) or 2 << 20
+    except (OSError, ValueError):
+        return 2 << 20
+
+
+def _smaps_huge(addr: int) -> bool:
+    """Whether this process's mapping that holds addr has any of its pages huge, as
+    /proc/self/smaps says (Go's sys.HugeAt): hugetlb pages (KernelPageSize), or
+    transparent huge pages mapped whole (ShmemPmdMapped, FilePmdMapped)."""
+    page = pmd = 0
+    inside = False
+    with open('/proc/self/smaps') as f:
+        for line in f:
+            key, sep, val = line.partition(':')
+            if not sep or ' ' in key or '-' in key:     # a mapping's header line
+                if inside:
+                    break
+                lo, _, hi = line.split(' ', 1)[0].partition('-')
+                try:
+                    inside = int(lo, 16) <= addr < int(hi, 16)
+                except ValueError:
+                    inside = False
+                continue
+            if not inside:
+                continue
+            try:
+                kb = int(val.strip().removesuffix('kB'))
+            except ValueError:
+                continue
+            if key == 'KernelPageSize':
+                page = kb << 10
+            elif key in ('ShmemPmdMapped', 'FilePmdMapped'):
+                pmd += kb << 10
+    return page >= 2 << 20 or pmd > 0

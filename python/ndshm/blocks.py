@@ -29,7 +29,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 from numpy.lib import format as npyfmt
 
-from ._sys import SHM_DIR, _held, _lock, _shm_dir, _start_time, _users
+from ._sys import SHM_DIR, _held, _huge_page_size, _lock, _shm_dir, _smaps_huge, _start_time, _users
 from .shared import SharedArray, _Block, _shared
 
 Shape = Union[int, Sequence[int]]
@@ -520,7 +520,9 @@ def info(name: str) -> Dict[str, Any]:
     `ndshm inspect --json` (docs/JSON.md, "A block object"): name, kind ('array',
     'ring'), dtype (NumPy's descriptor; a record's field list as its Python literal),
     shape, order, count (elements), size_bytes (data bytes), data_offset,
-    file_size_bytes, persistent, anonymous, creator_pid, creator_alive (the creator
+    file_size_bytes, persistent, anonymous, huge_pages (the kernel maps its data with huge
+    pages, as a mapping made for the question shows in /proc/self/smaps), creator_pid,
+    creator_alive (the creator
     runs: it holds the liveness lock, or for a persistent block a process with its pid
     and start time runs), orphan (owned by a creator that died: only gc removes
     it), created (RFC 3339 in local time, nanoseconds as Go prints them) and users
@@ -544,6 +546,7 @@ def _describe(name: str) -> Tuple[Dict[str, Any], Tuple[int, int]]:
             alive = b['pid'] > 0 and _start_time(str(b['pid'])) == b['start']
         else:
             alive = _held(fd, b['size'] - b['L'] + LIVENESS_OFF)
+        huge = _huge_file(fd, b['size'])
     finally:
         os.close(fd)    # before info's search, which must not count this process for it
     descr = npyfmt.dtype_to_descr(b['dtype'])
@@ -552,12 +555,34 @@ def _describe(name: str) -> Tuple[Dict[str, Any], Tuple[int, int]]:
             'dtype': descr if isinstance(descr, str) else repr(descr),
             'shape': list(b['shape']), 'order': b['order'], 'count': math.prod(b['shape']),
             'size_bytes': b['N'], 'data_offset': b['H'], 'file_size_bytes': b['size'],
-            'persistent': persistent, 'anonymous': anonymous, 'creator_pid': b['pid'],
+            'persistent': persistent, 'anonymous': anonymous, 'huge_pages': huge,
+            'creator_pid': b['pid'],
             'creator_alive': alive, 'orphan': not (persistent or anonymous or alive),
             'created': _rfc3339(b['created']), 'users': []}, (st.st_dev, st.st_ino)
 
 
 _KINDS = {KIND_ARRAY: 'array', KIND_RING: 'ring'}     # Go's BlockKind.String
+
+
+def _huge_file(fd: int, size: int) -> bool:
+    """Whether the block open as fd (size bytes, validated) has its pages huge, asked as
+    Go's Stat asks: through a read-only mapping made for the question, with one byte read
+    where its first whole huge page starts (a read fault maps a huge page whole), then
+    /proc/self/smaps. The mapping is gone before info searches /proc for users."""
+    try:
+        mm = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ)
+    except (OSError, ValueError):
+        return False
+    try:
+        a = np.frombuffer(mm, np.uint8)
+        base, p = a.ctypes.data, _huge_page_size()
+        off = (p - base % p) % p
+        if off + p <= a.size:
+            int(a[off])
+        del a
+        return _smaps_huge(base)
+    finally:
+        mm.close()
 
 
 def _rfc3339(ns: int) -> str:
