@@ -46,7 +46,7 @@ func TestLs(t *testing.T) {
 		t.Errorf("ls has no header:\n%s", out)
 	}
 	for _, want := range []string{
-		persistent + "  array  <f8    (128, 4)  4 KiB  yes", owned + "  array  |u1    ()        1 B    no",
+		persistent + "  array  <f8    (128, 4)  4 KiB  no  yes", owned + "  array  |u1    ()        1 B    no  no",
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("ls lacks %q:\n%s", want, out)
