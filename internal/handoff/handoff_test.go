@@ -1,6 +1,7 @@
 package handoff_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -105,6 +106,11 @@ func TestSum(t *testing.T) {
 		if got := handoff.Sum(d); got != want {
 			t.Errorf("Sum of %d bytes = %d, want %d", n, got, want)
 		}
+	}
+	// All 255: every lane at its largest, no carry may be lost.
+	d := bytes.Repeat([]byte{255}, 1<<16+5)
+	if got := handoff.Sum(d); got != 255*uint64(len(d)) {
+		t.Errorf("Sum of %d bytes of 255 = %d, want %d", len(d), got, 255*uint64(len(d)))
 	}
 }
 

@@ -48,25 +48,32 @@ func (r Read) of(d []byte) uint64 {
 	return uint64(d[len(d)-1])
 }
 
-// Sum adds up d's bytes. It reads eight at a time into 16-bit lanes, so
-// that memory, not the adding, bounds its speed: the sum only proves
-// that every byte was read.
+// Sum adds up d's bytes. It reads 32 bytes at a time into two sets of
+// 16-bit lanes, so that memory, not the adding, bounds its speed (about
+// twice as fast as one word a step, measured on a VM): the sum only
+// proves that every byte was read, and the socket's reader runs it too.
 func Sum(d []byte) uint64 {
 	const lo = 0x00ff00ff00ff00ff
 	var total uint64
-	for len(d) >= 8 {
-		// 128 words add at most 128×2×255 to a lane: no carry out of it.
-		var lanes uint64
-		n := min(len(d)/8, 128)
+	for len(d) >= 32 {
+		// 64 steps add at most 64×4×255 to a lane: no carry out of it.
+		var a, b uint64
+		n := min(len(d)/32, 64)
 		for i := range n {
-			w := binary.LittleEndian.Uint64(d[8*i:])
-			lanes += w&lo + w>>8&lo
+			c := d[32*i : 32*i+32 : 32*i+32]
+			w0, w1 := binary.LittleEndian.Uint64(c), binary.LittleEndian.Uint64(c[8:])
+			w2, w3 := binary.LittleEndian.Uint64(c[16:]), binary.LittleEndian.Uint64(c[24:])
+			a += w0&lo + w0>>8&lo + w1&lo + w1>>8&lo
+			b += w2&lo + w2>>8&lo + w3&lo + w3>>8&lo
 		}
-		total += lanes&0xffff + lanes>>16&0xffff + lanes>>32&0xffff + lanes>>48
-		d = d[8*n:]
+		total += lanes(a) + lanes(b)
+		d = d[32*n:]
 	}
 	for _, c := range d {
 		total += uint64(c)
 	}
 	return total
 }
+
+// lanes adds up the four 16-bit lanes of l.
+func lanes(l uint64) uint64 { return l&0xffff + l>>16&0xffff + l>>32&0xffff + l>>48 }
