@@ -83,7 +83,8 @@ func HugeAt(addr uintptr) (bool, error) {
 // returned it) has its data in huge pages. It first reads one byte where
 // mem's first whole huge page starts, so that a mapping nobody touched
 // yet (a fresh Open) shows the kernel's page size rather than nothing: a
-// read fault maps a huge page whole. A file the kernel cannot supply
+// read fault maps a huge page whole. It asks PAGEMAP_SCAN (Linux 6.7+),
+// which looks at mem's page tables only, else smaps. A file the kernel cannot supply
 // (truncated under the mapping) is not huge, and never a crash.
 func HugeMapped(mem []byte) bool {
 	if len(mem) == 0 {
@@ -95,6 +96,9 @@ func HugeMapped(mem []byte) bool {
 		if !readByte(mem[off:]) {
 			return false
 		}
+	}
+	if huge, err := scanHuge(mem); err == nil {
+		return huge
 	}
 	huge, err := HugeAt(base)
 	return err == nil && huge
