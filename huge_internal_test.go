@@ -19,7 +19,7 @@ func TestAnonBackings(t *testing.T) {
 		{"pool big enough", with(func(e *hugeEnv) { e.hugetlbFree = 32 }), 64 * mb, []backing{hugetlb, plain}},
 		{"pool exactly enough", with(func(e *hugeEnv) { e.hugetlbFree = 3 }), 5 * mb, []backing{hugetlb, plain}},
 		{"pool too small", with(func(e *hugeEnv) { e.hugetlbFree = 2 }), 5 * mb, []backing{plain}},
-		{"1 GiB pool pages, small block", with(func(e *hugeEnv) { e.hugetlbFree, e.hugetlbPage = 4, 1 << 30 }), 64 * mb, []backing{plain}},
+		{"1 GiB pool pages, small block", with(func(e *hugeEnv) { e.hugetlbFree, e.hugetlbPage = 4, 1<<30 }), 64 * mb, []backing{plain}},
 		{"shmem advise", with(func(e *hugeEnv) { e.shmem = "advise" }), 4 * mb, []backing{thpAdvise, plain}},
 		{"shmem always", with(func(e *hugeEnv) { e.shmem = "always" }), 4 * mb, []backing{thp, plain}},
 		{"shmem within_size", with(func(e *hugeEnv) { e.shmem = "within_size" }), 4 * mb, []backing{thp, plain}},

@@ -9,7 +9,7 @@ import (
 
 // pmScanArg is the kernel's struct pm_scan_arg (linux/fs.h, 6.7+).
 type pmScanArg struct {
-	size, flags, start, end, walkEnd, vec, vecLen, maxPages uint64
+	size, flags, start, end, walkEnd, vec, vecLen, maxPages       uint64
 	categoryInverted, categoryMask, categoryAnyofMask, returnMask uint64
 }
 
