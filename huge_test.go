@@ -69,6 +69,8 @@ func testHugeInside(t *testing.T, opts string) {
 	o.Close()
 	checkNumPy(t, b, true)
 
+	checkPythonCreates(t, page)
+
 	small, err := ndshm.Create(shmtest.Name(), ndshm.Spec{DType: ndshm.Uint8, Shape: []int{100}})
 	if err != nil {
 		t.Fatal(err)
@@ -145,5 +147,30 @@ func TestHugePlain(t *testing.T) {
 	free, _ := sys.HugetlbFree()
 	if sh := sys.ShmemEnabled(); (sh == "never" || sh == "deny") && free == 0 && a.Info().HugePages {
 		t.Errorf("anonymous block has huge pages with shmem_enabled=%s and no hugetlb pool", sh)
+	}
+}
+
+// checkPythonCreates has Python create a block as large as hugeSpec's in
+// the huge NDSHM_DIR: it pads it to whole huge pages as Go does, and Go
+// reads it, huge.
+func checkPythonCreates(t *testing.T, page int64) {
+	t.Helper()
+	name := shmtest.Name()
+	defer os.Remove(filepath.Join(sys.Dir, name))
+	script := "import sys, ndshm\na = ndshm.create(sys.argv[1], shape=(int(sys.argv[2]),), dtype='<f8', fill=1.5, persistent=True)"
+	if out, err := shmtest.PythonCommand(t, "-c", script, name, strconv.Itoa(hugeSpec.Shape[0])).CombinedOutput(); err != nil {
+		t.Fatalf("Python create: %v\n%s", err, out)
+	}
+	st, err := ndshm.Stat(name)
+	if err != nil || st.FileSize%page != 0 || !st.HugePages {
+		t.Fatalf("Python's block: Stat = %+v, %v; want whole huge pages", st, err)
+	}
+	b, err := ndshm.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if d, err := ndshm.View[float64](b); err != nil || d.At(d.Len()-1) != 1.5 {
+		t.Errorf("Go reads Python's huge block: %v", err)
 	}
 }

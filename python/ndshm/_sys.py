@@ -9,6 +9,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import re
 import stat
 import struct
 
@@ -231,3 +232,29 @@ def _smaps_huge(addr: int) -> bool:
             elif key in ('ShmemPmdMapped', 'FilePmdMapped'):
                 pmd += kb << 10
     return page >= 2 << 20 or pmd > 0
+
+
+def _dir_huge(d: str) -> bool:
+    """Whether d is on a tmpfs that gives files sized whole huge pages (huge=always or
+    huge=within_size, any tmpfs under shmem_enabled=force, none under deny), as Go's
+    sys.DirHuge tells from /proc/self/mounts: the mount that holds d is the one whose
+    mount point is the longest prefix of d, the last of those stacked on one point."""
+    real = os.path.realpath(d)
+    best = None
+    try:
+        with open('/proc/self/mounts') as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) < 4:
+                    continue
+                point = re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), fields[1])
+                rel = os.path.relpath(real, point)
+                if rel != '..' and not rel.startswith('../') and (best is None or len(point) >= len(best[0])):
+                    best = (point, fields[2], fields[3].split(','))
+        with open('/sys/kernel/mm/transparent_hugepage/shmem_enabled') as f:
+            shmem = next((w[1:-1] for w in f.read().split() if w.startswith('[')), '')
+    except OSError:
+        return False
+    if best is None or best[1] != 'tmpfs' or shmem == 'deny':
+        return False
+    return shmem == 'force' or 'huge=always' in best[2] or 'huge=within_size' in best[2]

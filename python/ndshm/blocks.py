@@ -29,7 +29,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 from numpy.lib import format as npyfmt
 
-from ._sys import SHM_DIR, _held, _huge_page_size, _lock, _shm_dir, _smaps_huge, _start_time, _users
+from ._sys import SHM_DIR, _dir_huge, _held, _huge_page_size, _lock, _shm_dir, _smaps_huge, _start_time, _users
 from .shared import SharedArray, _Block, _shared
 
 Shape = Union[int, Sequence[int]]
@@ -368,15 +368,19 @@ def _create(name: str, shape: Shape, dtype: DTypeLike, order: str, fill: Any, pe
     header = _npy_header(dtype, shape, order == 'F')
     H, N = len(header), dtype.itemsize * math.prod(shape)
     F = _roundup(H + N)
-    footer = bytearray(FOOTER_LEN)
+    L, p = FOOTER_LEN, _huge_page_size()
+    if F + L >= p and _huge_dir():    # whole huge pages; the footer takes the slack (docs/FORMAT.md)
+        L += -(F + L) % p
+    footer = bytearray(L)
     _FOOTER.pack_into(footer, 0, _FOOTER_MAGIC, VERSION, KIND_ARRAY, FLAG_PERSISTENT if persistent else 0,
                       os.getpid(), _start_time(), time.time_ns(), H, N)
-    _TRAILER.pack_into(footer, FOOTER_LEN - _TRAILER.size, FOOTER_LEN, _TRAILER_MAGIC)
+    _TRAILER.pack_into(footer, L - _TRAILER.size, L, _TRAILER_MAGIC)
 
     fd, tmpfile = _create_file(path, mode & 0o777)
     kept = False
     try:
-        os.posix_fallocate(fd, 0, F + FOOTER_LEN)
+        os.ftruncate(fd, F + L)     # sized first: huge=within_size gives huge pages below the size
+        os.posix_fallocate(fd, 0, F + L)
         os.pwrite(fd, header, 0)
         os.pwrite(fd, footer, F)
         if not persistent:      # before the name exists: nobody sees it lockless
@@ -562,6 +566,17 @@ def _describe(name: str) -> Tuple[Dict[str, Any], Tuple[int, int]]:
 
 
 _KINDS = {KIND_ARRAY: 'array', KIND_RING: 'ring'}     # Go's BlockKind.String
+
+
+_huge_dirs: Dict[str, bool] = {}
+
+
+def _huge_dir() -> bool:
+    """_dir_huge of the block directory, read once per process, as Go reads it."""
+    d = _shm_dir()
+    if d not in _huge_dirs:
+        _huge_dirs[d] = _dir_huge(d)
+    return _huge_dirs[d]
 
 
 def _huge_file(fd: int, size: int) -> bool:
