@@ -37,8 +37,12 @@ func CreateAnon(s Spec, opts ...Option) (*Block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ndshm: create anonymous block: %w", err)
 	}
+	ks := []backing{plain}
+	if l.size >= sys.HugePageSize() { // else no huge page to gain: spare reading the settings
+		ks = anonBackings(hostHuge(), l.size)
+	}
 	var b *Block
-	for _, k := range anonBackings(hostHuge(), l.size) {
+	for _, k := range ks {
 		if b, err = createAnon(s, o, k); err == nil || k == plain {
 			break
 		}
@@ -62,7 +66,9 @@ func createAnon(s Spec, o options, k backing) (*Block, error) {
 		align = sys.HugePageSize()
 	}
 	if k == hugetlb {
-		_, align = sys.HugetlbFree()
+		if _, align = sys.HugetlbFree(); align <= 0 {
+			return nil, errors.New("hugetlb: no pool")
+		}
 	}
 	l, err := plan(s, o, true, align)
 	if err != nil {
