@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/internal/shmtest"
@@ -55,6 +56,11 @@ func testHugeInside(t *testing.T, opts string) {
 	}
 	if !info.HugePages {
 		t.Errorf("creator's Info: HugePages false on a tmpfs mounted %s", opts)
+	}
+	// The kernel aligns the mapping so that file and address agree
+	// modulo a huge page: only then can it map one with a PMD.
+	if base := uintptr(unsafe.Pointer(&b.Bytes()[0])) - uintptr(info.DataOffset); base%uintptr(page) != 0 {
+		t.Errorf("mapping at %#x, not aligned to %d", base, page)
 	}
 	if st, err := ndshm.Stat(b.Name()); err != nil || !st.HugePages || st.FileSize != info.FileSize {
 		t.Errorf("Stat = %+v, %v; want HugePages and a %d-byte file", st, err, info.FileSize)
