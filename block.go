@@ -44,14 +44,25 @@ func layout(l block.Layout) Option {
 type blockOpts struct {
 	owned    bool // created here and not persistent: Close unlinks it
 	readOnly bool // opened O_RDONLY and mapped PROT_READ
+	// headerless marks a raw file with no ndshm header, whose meta is
+	// the opener's spec: it is not shared with later openers.
+	headerless bool
 }
 
-// newBlock wraps a validated, mapped block; m says what it holds.
+// newBlock wraps a validated block newly mapped as mem, sharing the
+// mapping with later openers in this process (see warm.go); m says what
+// it holds.
 func newBlock(fd int, name string, m meta, mem []byte, o blockOpts) *Block {
+	return wrap(fd, name, m, share(m, mem, !o.readOnly, o.headerless), o)
+}
+
+// wrap makes a Block of a validated block, taking over fd and the
+// reference mp; m says what it holds.
+func wrap(fd int, name string, m meta, mp *block.Mapping, o blockOpts) *Block {
 	s, f := m.spec, m.foot
-	s.Shape = slices.Clone(s.Shape) // the caller may reuse its slice
+	s.Shape = slices.Clone(s.Shape) // the caller may reuse its slice; other Blocks share m's
 	p := block.Params{FD: fd, ID: m.id, Name: name, Kind: block.Kind(f.kind),
-		Owned: o.owned, ReadOnly: o.readOnly, Mem: mem}
+		Owned: o.owned, ReadOnly: o.readOnly, Map: mp}
 	if f.footerSize > 0 {
 		p.ControlOff = int(m.size - f.footerSize + controlOff)
 		p.ControlEnd = int(m.size - trailerSize)
