@@ -12,9 +12,11 @@ import (
 // A Block is this process's mapping of one shared-memory block: a named
 // file in /dev/shm or an anonymous memfd, holding one array.
 //
-// The Block owns the mapping. Every slice and Array obtained from it
-// aliases the shared bytes, sees other processes' writes, and is valid
-// only until Close: touching it afterwards faults. Methods are safe for
+// The Block holds the mapping, which it shares with every other Block of
+// this process open on the same file with the same access (see Open).
+// Every slice and Array obtained from it aliases the shared bytes, sees
+// other processes' writes, and is valid only until Close: touching it
+// afterwards faults once no other Block shares the mapping. Methods are safe for
 // concurrent use; the data itself is not synchronized (see the package
 // documentation for the discipline).
 type Block struct {
@@ -123,10 +125,15 @@ func (b *Block) File() (*os.File, error) {
 	return os.NewFile(uintptr(fd), "/proc/self/fd/"+fmt.Sprint(fd)), nil
 }
 
-// Close unmaps the block from this process and closes its descriptor. An
-// owned block (made by Create without Persistent) is also unlinked, so its
-// name goes; processes that still map it keep their mapping. Views of the
-// block must not be used after Close. Close is idempotent.
+// Close closes the Block's descriptor, dropping the OFD locks taken on
+// it, and unmaps the block from this process unless another open Block
+// shares the mapping (see Open), in which case the mapping stays until
+// that one is closed too. An owned block (made by Create without
+// Persistent) is also unlinked, so its name goes; processes that still
+// map it keep their mapping. Views of the block must not be used after
+// Close, even while another Block keeps the mapping: use that Block's.
+// Close is idempotent; the Block's other methods then return nil or
+// os.ErrClosed.
 func (b *Block) Close() error { return b.file.Close() }
 
 // Unlink removes a block's name. Processes that have it mapped keep their

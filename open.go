@@ -15,6 +15,15 @@ import (
 // corrupt, truncated or not ndshm's fails with ErrFormat. Opening does
 // not touch the data, so it takes the same time for any size.
 //
+// If this process already maps the block (the same file, not merely the
+// same name, at the same size, and read-write or ReadOnly alike), Open
+// reuses that mapping and the header and footer validated when it was
+// made, rather than reading them again: the new Block has its own
+// descriptor, and its Bytes alias the same addresses as the other's.
+// A mapping whose pages this process has touched costs nothing to touch
+// again, while a new one pays again for each page's first touch. The
+// mapping goes when the last Block sharing it is closed.
+//
 // A block owned by another user (neither this process's effective uid nor
 // root) is refused with fs.ErrPermission unless opts include
 // AllowForeign: its owner could truncate it under the mapping.
@@ -36,7 +45,8 @@ func Open(name string, opts ...Option) (*Block, error) {
 // to this process as a descriptor. It keeps its own duplicate of the
 // descriptor: the caller may close f at once. A descriptor opened
 // read-only is mapped read-only, as Open does with ReadOnly. Like Open,
-// it reuses this process's mapping of the block if it has one.
+// it reuses this process's mapping of the block if it has one, such as
+// a block this process made and a peer handed back.
 func FromFile(f *os.File) (*Block, error) {
 	fd, st, err := dupStat(f)
 	if err != nil {
