@@ -25,8 +25,8 @@ func TestPrefault(t *testing.T) {
 	}{
 		{"fill", false, [][2]int{{256, 768}}, 512},
 		{"fill", false, [][2]int{{0, 100}, {100, 1024}}, 100}, // first task only
-		{"sqrt", true, [][2]int{{512, 1024}}, 512},             // the destination
-		{"sum", false, [][2]int{{0, 1024}}, 0},                 // read-only: nothing
+		{"sqrt", true, [][2]int{{512, 1024}}, 512},            // the destination
+		{"sum", false, [][2]int{{0, 1024}}, 0},                // read-only: nothing
 	}
 	for _, tc := range tests {
 		t.Run(tc.op, func(t *testing.T) {
