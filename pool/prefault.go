@@ -9,14 +9,15 @@ import (
 
 // A worker maps a block when it is first handed it, and the first touch
 // of each page through that new mapping costs a page fault and a page
-// table fill. A kernel that reads first gets the kernel's fault-around
-// (16 pages per fault); one that writes first (fill, or any op into a
-// destination) faults once per 4 KiB page. So before the first task on
-// a block, a worker populates the page tables of the rows that task
-// writes, its own partition only, with one madvise. Measured on a
-// 2-vCPU VM (BenchmarkFirstCallPrefault, 256 MiB, 2 workers): the first
-// fill=2 takes about half the time; sqrt and sum (read first) gain
-// nothing measurable, so read-only rows are not populated.
+// table fill. A kernel that reads a page first gets the kernel's
+// fault-around (16 pages per fault, mapped writable on shmem); one that
+// writes first (fill, or any op into a MapTo destination) faults once
+// per 4 KiB page. So before the first such task on a block, a worker
+// populates the page tables of the rows it writes, its own partition
+// only, with one madvise. Measured on a 2-vCPU VM
+// (BenchmarkFirstCallPrefault, 256 MiB, 2 workers, alternating in one
+// run): the first fill=2 takes 0.36-0.59 of the time; sqrt in place
+// (read first) 0.71-1.31, noise, so ops that read first are left alone.
 //
 // NDSHM_POOL_PREFAULT=0 in a worker's environment turns it off, to
 // measure what it gives.
@@ -39,13 +40,13 @@ func prefault(b *ndshm.Block, lo, hi int) {
 	sys.Populate(data[from&^(page-1) : to])
 }
 
-// prefaultFirst prefaults the rows t writes, if this is the first task
-// on the block they are in since the worker mapped it.
+// prefaultFirst prefaults the rows t writes before reading them, if
+// this is the first task on their block since the worker mapped it.
 func (w *worker) prefaultFirst(t *task, def *opDef, src, dst *ndshm.Block) {
 	id, b := t.src, src
 	if dst != nil {
 		id, b = t.dst, dst
-	} else if def.readOnly {
+	} else if !def.overwrites {
 		return
 	}
 	if prefaultOff || !w.fresh[id] || checkRange(b, int(t.lo), int(t.hi)) != nil {

@@ -13,8 +13,8 @@ import (
 )
 
 // TestPrefault hands a worker a fresh mapping and checks, in smaps, that
-// its first task populates exactly the rows it writes, and nothing more
-// afterwards or for read-only ops.
+// its first task populates exactly the rows it writes without reading
+// them first, and nothing more afterwards or for other ops.
 func TestPrefault(t *testing.T) {
 	const rows, row = 1024, 512 * 8 // 4 MiB of float64
 	tests := []struct {
@@ -26,6 +26,7 @@ func TestPrefault(t *testing.T) {
 		{"fill", false, [][2]int{{256, 768}}, 512},
 		{"fill", false, [][2]int{{0, 100}, {100, 1024}}, 100}, // first task only
 		{"sqrt", true, [][2]int{{512, 1024}}, 512},            // the destination
+		{"sqrt", false, [][2]int{{0, 1024}}, 0},               // reads first: fault-around serves it
 		{"sum", false, [][2]int{{0, 1024}}, 0},                // read-only: nothing
 	}
 	for _, tc := range tests {
