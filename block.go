@@ -16,9 +16,9 @@ import (
 // this process open on the same file with the same access (see Open).
 // Every slice and Array obtained from it aliases the shared bytes, sees
 // other processes' writes, and is valid only until Close: touching it
-// afterwards faults once no other Block shares the mapping. Methods are safe for
-// concurrent use; the data itself is not synchronized (see the package
-// documentation for the discipline).
+// afterwards faults once no other Block shares the mapping. Methods are
+// safe for concurrent use; the data itself is not synchronized (see the
+// package documentation for the discipline).
 type Block struct {
 	file    *block.File // descriptor, mapping, identity, control words
 	spec    Spec
