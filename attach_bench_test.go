@@ -8,9 +8,10 @@ import (
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
 
-// BenchmarkAttach opens a block by name, views it and closes it: what a
-// process pays to get an array another made. It must not grow with the
-// array's size (compare the sizes' ns/op).
+// BenchmarkAttach opens a block by name, views it and closes it. It must
+// not grow with the array's size (compare the sizes' ns/op). This process
+// made the block and holds it open, so the open reuses its mapping (a
+// warm open); BenchmarkReopenCold measures a fresh mapping.
 func BenchmarkAttach(b *testing.B) {
 	for _, size := range []int{1 << 10, 1 << 20, 100 << 20, 1 << 30} {
 		name := shmtest.Name()

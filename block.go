@@ -12,11 +12,13 @@ import (
 // A Block is this process's mapping of one shared-memory block: a named
 // file in /dev/shm or an anonymous memfd, holding one array.
 //
-// The Block owns the mapping. Every slice and Array obtained from it
-// aliases the shared bytes, sees other processes' writes, and is valid
-// only until Close: touching it afterwards faults. Methods are safe for
-// concurrent use; the data itself is not synchronized (see the package
-// documentation for the discipline).
+// The Block holds the mapping, which it shares with every other Block of
+// this process open on the same file with the same access (see Open).
+// Every slice and Array obtained from it aliases the shared bytes, sees
+// other processes' writes, and is valid only until Close: touching it
+// afterwards faults once no other Block shares the mapping. Methods are
+// safe for concurrent use; the data itself is not synchronized (see the
+// package documentation for the discipline).
 type Block struct {
 	file    *block.File // descriptor, mapping, identity, control words
 	spec    Spec
@@ -44,14 +46,25 @@ func layout(l block.Layout) Option {
 type blockOpts struct {
 	owned    bool // created here and not persistent: Close unlinks it
 	readOnly bool // opened O_RDONLY and mapped PROT_READ
+	// headerless marks a raw file with no ndshm header, whose meta is
+	// the opener's spec: it is not shared with later openers.
+	headerless bool
 }
 
-// newBlock wraps a validated, mapped block; m says what it holds.
+// newBlock wraps a validated block newly mapped as mem, sharing the
+// mapping with later openers in this process (see warm.go); m says what
+// it holds.
 func newBlock(fd int, name string, m meta, mem []byte, o blockOpts) *Block {
+	return wrap(fd, name, m, share(m, mem, !o.readOnly, o.headerless), o)
+}
+
+// wrap makes a Block of a validated block, taking over fd and the
+// reference mp; m says what it holds.
+func wrap(fd int, name string, m meta, mp *block.Mapping, o blockOpts) *Block {
 	s, f := m.spec, m.foot
-	s.Shape = slices.Clone(s.Shape) // the caller may reuse its slice
+	s.Shape = slices.Clone(s.Shape) // the caller may reuse its slice; other Blocks share m's
 	p := block.Params{FD: fd, ID: m.id, Name: name, Kind: block.Kind(f.kind),
-		Owned: o.owned, ReadOnly: o.readOnly, Mem: mem}
+		Owned: o.owned, ReadOnly: o.readOnly, Map: mp}
 	if f.footerSize > 0 {
 		p.ControlOff = int(m.size - f.footerSize + controlOff)
 		p.ControlEnd = int(m.size - trailerSize)
@@ -112,10 +125,15 @@ func (b *Block) File() (*os.File, error) {
 	return os.NewFile(uintptr(fd), "/proc/self/fd/"+fmt.Sprint(fd)), nil
 }
 
-// Close unmaps the block from this process and closes its descriptor. An
-// owned block (made by Create without Persistent) is also unlinked, so its
-// name goes; processes that still map it keep their mapping. Views of the
-// block must not be used after Close. Close is idempotent.
+// Close closes the Block's descriptor, dropping the OFD locks taken on
+// it, and unmaps the block from this process unless another open Block
+// shares the mapping (see Open), in which case the mapping stays until
+// that one is closed too. An owned block (made by Create without
+// Persistent) is also unlinked, so its name goes; processes that still
+// map it keep their mapping. Views of the block must not be used after
+// Close, even while another Block keeps the mapping: use that Block's.
+// Close is idempotent; the Block's other methods then return nil or
+// os.ErrClosed.
 func (b *Block) Close() error { return b.file.Close() }
 
 // Unlink removes a block's name. Processes that have it mapped keep their

@@ -15,8 +15,17 @@
 //
 // # Lifetime
 //
-// Close ends this process's use: it unmaps the block and closes its
-// descriptor. Unlink ends the name. The memory lives while any process
+// Close ends this Block's use: it closes its descriptor and unmaps the
+// block, unless another Block of this process shares the mapping. Opening
+// a block this process already maps (Open, OpenRaw, FromFile, FromFileRaw;
+// the same file at the same size, both read-write or both read-only)
+// reuses its mapping, reference-counted, since the first touch of each
+// page through a new mapping costs microseconds on a virtual machine; the
+// last Close unmaps. Each Block keeps its own descriptor, so liveness and
+// region locks work as if the mapping were not shared, and the header and
+// footer are validated once, when the mapping is made: a warm open trusts
+// this process's copy, not the shared bytes, which a peer may have
+// overwritten since. Unlink ends the name. The memory lives while any process
 // still maps it or holds a descriptor, and a named block whose name was
 // never unlinked lives until reboot; so a block made by Create is owned:
 // its Close also unlinks it. Pass Persistent to make a block that outlives
@@ -33,9 +42,11 @@
 // Bytes, View and everything derived from them (Array.Rows, Array.Flat)
 // alias the shared memory: no copy is made, writes are seen at once by
 // every process that maps the block, and all of them are invalid after
-// Close, when touching them faults. Nothing keeps a block mapped for the
-// sake of its views: keep the Block open while you use them, and never
-// close it from a finalizer.
+// Close. Touching them then faults, or, while another Block of this
+// process shares the mapping, still works until that one is closed: do
+// not count on that. Nothing keeps a block mapped for the sake of its
+// views: keep the Block open while you use them, and never close it from
+// a finalizer.
 //
 // # Concurrency
 //

@@ -141,6 +141,11 @@ func readMeta(fd int) (meta, error) {
 	if err != nil {
 		return meta{}, err
 	}
+	return metaOf(fd, st)
+}
+
+// metaOf is readMeta of the file open as fd, which fstat described as st.
+func metaOf(fd int, st sys.File) (meta, error) {
 	size := st.Size
 	if !st.Regular || size < page+footerSize {
 		return meta{}, fmt.Errorf("%w: %d-byte file is too small", ErrFormat, size)

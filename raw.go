@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ndshm/ndshm/internal/block"
 	"github.com/ndshm/ndshm/internal/sys"
 )
 
@@ -32,11 +33,11 @@ func OpenRaw(name string, s Spec, opts ...Option) (*Block, error) {
 		return nil, pathErr("open", name, err)
 	}
 	o := optionsOf(opts)
-	fd, err := openNamed(name, o)
+	fd, st, err := openNamed(name, o)
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}
-	b, err := attachRaw(fd, name, s, !o.readOnly)
+	b, err := attachRaw(fd, st, name, s, !o.readOnly)
 	if err != nil {
 		sys.Close(fd)
 	}
@@ -52,55 +53,72 @@ func FromFileRaw(f *os.File, s Spec) (*Block, error) {
 	if err := s.check(); err != nil {
 		return nil, pathErr("open", f.Name(), err)
 	}
-	fd, err := sys.Dup(int(f.Fd()))
+	fd, st, err := dupStat(f)
 	if err != nil {
 		return nil, pathErr("open", f.Name(), err)
 	}
-	b, err := attachRaw(fd, "", s, sys.Writable(fd))
+	b, err := attachRaw(fd, st, "", s, sys.Writable(fd))
 	if err != nil {
 		sys.Close(fd)
 	}
 	return b, pathErr("open", f.Name(), err)
 }
 
-// attachRaw maps the file open as fd as the array s, or as what its
-// ndshm header says if it has one; the caller still owns fd on error.
-func attachRaw(fd int, name string, s Spec, writable bool) (*Block, error) {
-	if m, err := readMeta(fd); err == nil {
-		return attachAs(fd, name, m, s, writable)
+// attachRaw maps the file open as fd, which fstat described as st, as
+// the array s, or as what its ndshm header says if it has one. It reuses
+// this process's mapping of the file if there is one; a raw file's
+// header, absent, is checked again each time, since only an ndshm
+// header's validation is shared. The caller still owns fd on error.
+func attachRaw(fd int, st sys.File, name string, s Spec, writable bool) (*Block, error) {
+	mp := block.Lookup(mapKey(st, writable))
+	b, err := attachRawOn(fd, st, name, s, writable, mp)
+	if err != nil {
+		mp.Release()
+	}
+	return b, err
+}
+
+// attachRawOn is attachRaw given mp, this process's mapping of the file
+// or nil. It takes over mp on success only.
+func attachRawOn(fd int, st sys.File, name string, s Spec, writable bool, mp *block.Mapping) (*Block, error) {
+	m, ok := sharedMeta(mp)
+	var err error
+	if !ok {
+		m, err = metaOf(fd, st)
+	}
+	if err == nil {
+		return attachAs(fd, name, m, s, mp, writable)
 	} else if hasTrailer(fd) {
 		return nil, fmt.Errorf("ends in an ndshm trailer but is not a valid block, so it is not read raw: %w", err)
-	}
-	st, err := sys.Fstat(fd)
-	if err != nil {
-		return nil, err
 	}
 	size := st.Size
 	if !st.Regular || size < int64(s.Size()) {
 		return nil, fmt.Errorf("%w: %d-byte file cannot hold %v (%d bytes)", ErrFormat, size, s, s.Size())
 	}
-	var mem []byte
-	if size > 0 {
-		if mem, err = sys.Map(fd, int(size), writable); err != nil {
+	f := footer{kind: KindRaw, flags: flagPersistent, dataLen: int64(s.Size())}
+	m = meta{spec: s, foot: f, size: size, id: st.ID}
+	if mp == nil && size > 0 {
+		mem, err := sys.Map(fd, int(size), writable)
+		if err != nil {
 			return nil, err
 		}
+		mp = share(m, mem, writable, true)
 	}
-	f := footer{kind: KindRaw, flags: flagPersistent, dataLen: int64(s.Size())}
-	m := meta{spec: s, foot: f, size: size, id: st.ID}
-	return newBlock(fd, name, m, mem, blockOpts{readOnly: !writable}), nil
+	return wrap(fd, name, m, mp, blockOpts{readOnly: !writable, headerless: true}), nil
 }
 
-// attachAs maps the valid ndshm block m if it holds the array s: its
-// header, not the caller, says where the data is.
-func attachAs(fd int, name string, m meta, s Spec, writable bool) (*Block, error) {
+// attachAs maps the valid ndshm block m, unless mp already maps it, if
+// it holds the array s: its header, not the caller, says where the data
+// is. It takes over mp on success only.
+func attachAs(fd int, name string, m meta, s Spec, mp *block.Mapping, writable bool) (*Block, error) {
 	if !sameArray(m.spec, s) {
 		return nil, fmt.Errorf("block holds %v (its ndshm header says so), not %v: open it without a spec: %w", m.spec, s, ErrDType)
 	}
-	mem, err := sys.Map(fd, int(m.size), writable)
+	mp, err := mapShared(fd, m, mp, writable)
 	if err != nil {
 		return nil, err
 	}
-	return newBlock(fd, name, m, mem, blockOpts{readOnly: !writable}), nil
+	return wrap(fd, name, m, mp, blockOpts{readOnly: !writable}), nil
 }
 
 // sameArray reports whether a and b put the same elements at the same

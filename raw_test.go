@@ -68,6 +68,9 @@ func TestOpenRawHeadered(t *testing.T) {
 func TestOpenRawDamaged(t *testing.T) {
 	b := tBlock(t, ndshm.Spec{DType: ndshm.Uint8, Shape: []int{100}}, ndshm.Persistent())
 	removeAtEnd(t, b.Name())
+	// Closed first: an open reuses this process's mapping, and with it
+	// the header validated then, rather than reading it again.
+	b.Close()
 	f, err := os.OpenFile(shmFile(b.Name()), os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -170,7 +170,12 @@
 // at a time; the worker answers every task, in order, with one result,
 // and never sends anything else after its hello. It exits when it reads
 // EOF (a zero-length packet). A worker keeps up to four blocks attached
-// between tasks and calls: the pool detaches the least recently used.
+// between tasks and calls, and so their mappings warm: the pool detaches
+// the least recently used. Before its first task on a block that writes
+// rows without reading them (fill, a MapTo destination), a Go worker
+// populates the page tables of those rows, its own partition, in one
+// madvise (NDSHM_POOL_PREFAULT=0 in its environment turns that off): on
+// a virtual machine that halves such a first call over a fresh mapping.
 //
 // A Python worker, for instance, takes fd 3 with
 // socket.socket(fileno=3); reads frames with socket.recv_fds(sock, 1024,

@@ -16,6 +16,7 @@ var builtins = []struct {
 	params     []string // their names, for messages
 	idempotent bool
 	readOnly   bool
+	overwrites bool // writes every element without reading it
 	wholeInts  bool // on integer arrays every parameter must be a whole number in range
 	check      func(p Params) error
 }{
@@ -25,7 +26,7 @@ var builtins = []struct {
 	{name: "sqrt"},
 	{name: "square"},
 	{name: "clip", params: []string{"lo", "hi"}, idempotent: true, wholeInts: true, check: checkClip},
-	{name: "fill", params: []string{"v"}, idempotent: true, wholeInts: true},
+	{name: "fill", params: []string{"v"}, idempotent: true, overwrites: true, wholeInts: true},
 	{name: "noop", idempotent: true},
 	{name: "sum", readOnly: true},
 	{name: "min", readOnly: true},
@@ -37,7 +38,7 @@ var builtins = []struct {
 
 func init() {
 	for _, b := range builtins {
-		d := &opDef{name: b.name, idempotent: b.idempotent, readOnly: b.readOnly, exact: true,
+		d := &opDef{name: b.name, idempotent: b.idempotent, readOnly: b.readOnly, overwrites: b.overwrites, exact: true,
 			impls: make(map[elemKey]impl)}
 		d.check = builtinCheck(b.name, b.params, b.wholeInts, b.check)
 		if b.name == "histogram" {

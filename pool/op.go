@@ -35,6 +35,7 @@ type opDef struct {
 	name       string
 	idempotent bool // running it twice on the same data is running it once
 	readOnly   bool // never writes: a reduction
+	overwrites bool // writes every element in place without reading it (prefault.go)
 	check      func(p Params, d ndshm.DType) error
 	bins       func(p Params) int // the histogram length results must have
 	exact      bool               // results must count every element of the partition

@@ -44,7 +44,7 @@ func Serve() error {
 	if !sys.IsSeqpacket(workerFd) {
 		return errors.New("pool: fd 3 is not a SOCK_SEQPACKET socket: this process was not started by a pool")
 	}
-	w := &worker{blocks: make(map[uint32]*ndshm.Block), broken: make(map[uint32]error)}
+	w := &worker{blocks: make(map[uint32]*ndshm.Block), broken: make(map[uint32]error), fresh: make(map[uint32]bool)}
 	defer w.closeAll()
 	go w.watchParent()
 	hello := encodeHello(os.Getpid())
@@ -70,6 +70,7 @@ func Serve() error {
 type worker struct {
 	blocks map[uint32]*ndshm.Block
 	broken map[uint32]error // blocks handed over that would not open
+	fresh  map[uint32]bool  // blocks mapped but not yet written to by a task (prefault.go)
 	busy   atomic.Bool
 }
 
@@ -184,6 +185,7 @@ func (w *worker) attach(id uint32, name string, f *os.File, s *ndshm.Spec) error
 		return nil
 	}
 	w.blocks[id] = b
+	w.fresh[id] = true
 	return nil
 }
 
@@ -193,6 +195,7 @@ func (w *worker) detach(id uint32) {
 	}
 	delete(w.blocks, id)
 	delete(w.broken, id)
+	delete(w.fresh, id)
 }
 
 // run runs a task and says how it went.
@@ -232,6 +235,7 @@ func (w *worker) exec(t *task) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
+	w.prefaultFirst(t, def, src, dst)
 	return execute(f, src, dst, int(t.lo), int(t.hi), t.paramSlice())
 }
 

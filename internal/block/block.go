@@ -32,9 +32,11 @@ const (
 	Ring  Kind = 2
 )
 
-// A File is one process's open, mapped block file. It owns the
-// descriptor and the mapping: slices it returns alias the mapping and
-// are valid until Close. Its methods are safe for concurrent use.
+// A File is one process's open, mapped block file. It owns its
+// descriptor and one reference to the mapping, which other Files of the
+// same file, size and access share (see Mapping): slices it returns alias
+// the mapping and are valid until Close. Its methods are safe for
+// concurrent use.
 type File struct {
 	id    sys.FileID
 	name  string // "" for an anonymous block
@@ -43,8 +45,9 @@ type File struct {
 	write bool   // opened and mapped for writing
 	ctl   [2]int // control words: mem[ctl[0]:ctl[1]], empty for none
 	mu    sync.Mutex
-	fd    int    // -1 once closed
-	mem   []byte // the whole mapping; nil for an empty file and once closed
+	fd    int      // -1 once closed
+	m     *Mapping // shared with Files of the same Key; nil for an empty file and once closed
+	mem   []byte   // m.Mem(), nil once closed
 }
 
 // Params describe a File to New.
@@ -56,16 +59,18 @@ type Params struct {
 	Owned bool // created here and not persistent: Close unlinks Name
 	// ReadOnly marks a file opened O_RDONLY and mapped PROT_READ.
 	ReadOnly bool
-	Mem      []byte // the mapping of the whole file, nil if it is empty
+	// Map is the mapping of the whole file (a reference from Lookup or
+	// Share), nil if the file is empty.
+	Map *Mapping
 	// Control is where the kind's control words lie in Mem, if anywhere.
 	ControlOff, ControlEnd int
 }
 
 // New makes a File of a validated, mapped block. It takes over p.FD and
-// p.Mem.
+// the reference p.Map.
 func New(p Params) *File {
 	return &File{id: p.ID, name: p.Name, kind: p.Kind, owned: p.Owned, write: !p.ReadOnly,
-		ctl: [2]int{p.ControlOff, p.ControlEnd}, fd: p.FD, mem: p.Mem}
+		ctl: [2]int{p.ControlOff, p.ControlEnd}, fd: p.FD, m: p.Map, mem: p.Map.Mem()}
 }
 
 // Name returns the block's name, "" for an anonymous block.
@@ -88,7 +93,8 @@ func (f *File) Closed() bool {
 }
 
 // Mem returns the whole mapping, or nil once closed (and for an empty
-// raw file), valid until Close.
+// raw file), valid until Close; after Close, only while another File of
+// this process shares the mapping.
 func (f *File) Mem() []byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -139,8 +145,10 @@ func (f *File) Reopen() (int, error) {
 // faults on a write, and Reopen returns read-only descriptors.
 func (f *File) ReadOnly() bool { return !f.write }
 
-// Close unmaps the file and closes its descriptor; an owned block's name
-// is unlinked first if it still names this file. Close is idempotent.
+// Close closes the descriptor and lets go of the mapping, which is
+// unmapped if no other File of this process shares it; an owned block's
+// name is unlinked first if it still names this file. Close is
+// idempotent.
 func (f *File) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -153,11 +161,9 @@ func (f *File) Close() error {
 			errs = append(errs, &os.PathError{Op: "close", Path: f.name, Err: err})
 		}
 	}
-	if f.mem != nil {
-		errs = append(errs, sys.Unmap(f.mem))
-	}
+	errs = append(errs, f.m.Release())
 	errs = append(errs, sys.Close(f.fd))
-	f.fd, f.mem = -1, nil
+	f.fd, f.m, f.mem = -1, nil, nil
 	return firstErr(errs)
 }
 
