@@ -31,6 +31,8 @@ type Reader struct {
 	last   uint32 // the stream it saw end, which it must not join again
 
 	missed, recv uint64
+
+	adapt adaptive // how long to poll before sleeping
 }
 
 // Reader subscribes to the ring, taking a free reader place (a ring has
@@ -95,7 +97,7 @@ func (r *Ring) join(fd, i int) *Reader {
 	// Positioned only now: WaitReaders counts a reader from here, so a
 	// writer that waited for it publishes nothing below its next.
 	c.reader(i, rState).Store(uint64(os.Getpid())<<32 | stateActive | statePositioned)
-	c.notifyWriter()
+	c.notifyWriter(0)
 	return rd
 }
 
@@ -165,7 +167,7 @@ func (rd *Reader) Release() error {
 	c.reader(rd.i, rHold).Store(0)
 	rd.held, rd.recv = -1, rd.recv+1
 	c.reader(rd.i, rRecv).Store(rd.recv)
-	c.notifyWriter()
+	c.notifyWriter(rd.seq + 1)
 	return err
 }
 
@@ -176,7 +178,7 @@ func (rd *Reader) Close() error {
 	}
 	rd.Release()
 	rd.c.reader(rd.i, rState).Store(0)
-	rd.c.notifyWriter()
+	rd.c.notifyWriter(0)
 	err := sys.Close(rd.fd)
 	rd.fd = -1
 	return err
@@ -314,9 +316,16 @@ func (rd *Reader) skip(cur, to uint64, claimed bool) {
 func (rd *Reader) wait(ctx context.Context, idle bool) error {
 	c, cur := rd.c, rd.cursor()
 	head := c.head()
-	if poll(head, cur, rd.spin) {
+	start := time.Now()
+	if poll(head, cur, rd.spin, false) || poll(head, cur, rd.adapt.d, true) {
+		rd.adapt.learn(time.Since(start))
 		return nil
 	}
+	defer func() {
+		if head.Load() > cur {
+			rd.adapt.learn(time.Since(start))
+		}
+	}()
 	// Counted before flagged and unflagged before uncounted: a reader
 	// that dies in between leaves the count high (a wasted wake per
 	// publish), never low (a lost wake).

@@ -32,3 +32,7 @@ func FutexWake(addr *uint32, n int) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWake,
 		uintptr(n), 0, 0, 0)
 }
+
+// Yield gives the calling thread's CPU to another runnable thread, if
+// there is one, and returns at once otherwise (sched_yield).
+func Yield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }

@@ -577,7 +577,13 @@ class Writer(_Closing):
 
     def __init__(self, ring: Ring) -> None:
         fd = ring._reopen()
-        if not _lock(fd, _WRITER_LOCK):
+        ok, end = _lock(fd, _WRITER_LOCK), time.monotonic() + _TICK
+        # A writer that has said it closed but still holds the lock is between the two
+        # steps of its close: give it up to a tick to finish.
+        while not ok and _writer_word(ring._ld(_WRITER))[0] == _W_CLOSED and time.monotonic() < end:
+            time.sleep(0.0001)
+            ok = _lock(fd, _WRITER_LOCK)
+        if not ok:
             os.close(fd)
             raise FileExistsError(errno.EEXIST, 'ring has a live writer (pid %d)'
                                   % (ring._ld(_WRITER) >> 32), ring._path)
