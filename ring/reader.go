@@ -337,9 +337,13 @@ func (rd *Reader) wait(ctx context.Context, idle bool) error {
 	h := head.Load()
 	err := rd.streamEnd(w, h <= cur, idle)
 	if h <= cur && err == nil {
-		err = sleep(ctx, futex32(head), uint32(h))
+		var timedOut bool
+		timedOut, err = sleep(ctx, futex32(head), uint32(h))
 		if head.Load() > cur {
 			err = nil
+			if timedOut {
+				lostWakes.Add(1)
+			}
 		}
 	}
 	c.reader(rd.i, rAsleep).Store(0)

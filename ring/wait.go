@@ -17,26 +17,35 @@ const tick = 20 * time.Millisecond
 var sleepers = make(chan struct{}, 16)
 
 // sleep waits while *word == val, for at most a tick and never past
-// ctx's deadline, and returns ctx's error once it has one.
-func sleep(ctx context.Context, word *uint32, val uint32) error {
+// ctx's deadline, and returns ctx's error once it has one. timedOut says
+// that no wake came: the sleep ran its whole course.
+func sleep(ctx context.Context, word *uint32, val uint32) (timedOut bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	d := tick
 	if dl, ok := ctx.Deadline(); ok {
 		if d = min(d, time.Until(dl)); d <= 0 {
-			return context.DeadlineExceeded
+			return false, context.DeadlineExceeded
 		}
 	}
 	select {
 	case sleepers <- struct{}{}:
-		sys.FutexWait(word, val, d)
+		futexSleeps.Add(1)
+		timedOut = sys.FutexWait(word, val, d) && d == tick
 		<-sleepers
 	default:
 		time.Sleep(min(d, time.Millisecond))
 	}
-	return ctx.Err()
+	return timedOut, ctx.Err()
 }
+
+// lostWakes counts sleeps that lasted a whole tick although what they
+// waited for (a frame, a free slot) had come by the end: a wake that
+// should have come and did not, or a peer that sends none (a Python peer
+// without futexes). Tests check it stays 0 with Go peers.
+// futexSleeps counts sleeps in FUTEX_WAIT, which tests compare it with.
+var lostWakes, futexSleeps atomic.Uint64
 
 // minPoll is how long a waiter polls before it sleeps even without
 // SetSpin: a peer that is keeping up usually answers within it, and a
@@ -105,6 +114,7 @@ const wakeAny = 1
 
 // wantRelease is wwaits' value for a writer that waits for frame v-1's
 // release. A value that comes out as wakeAny only wakes it sooner.
+// A v of 0 (no frame in particular) is wakeAny.
 func wantRelease(v uint64) uint32 { return uint32(v)<<1 | 1 }
 
 // notifyWriter tells a writer waiting for a free slot that one may have

@@ -176,8 +176,11 @@ func (w *Writer) free() int {
 }
 
 // consumed reports whether slot k's frame is done with, under Backpressure.
-func (w *Writer) consumed(k int) bool {
-	v := w.slotSeq[k] // seq+1
+func (w *Writer) consumed(k int) bool { return w.past(w.slotSeq[k]) }
+
+// past reports whether the frame whose seq+1 is v (0: none) is done
+// with, under Backpressure.
+func (w *Writer) past(v uint64) bool {
 	if v == 0 {
 		return true
 	}
@@ -264,14 +267,17 @@ func (w *Writer) wait(ctx context.Context) (int, error) {
 	defer func() { w.adapt.learn(time.Since(start)) }()
 	want := w.want()
 	for {
-		c.wwaits().Store(want)
+		c.wwaits().Store(wantRelease(want))
 		f := c.freed().Load()
 		if k := w.free(); k >= 0 {
 			c.wwaits().Store(0)
 			return k, nil
 		}
-		err := sleep(ctx, word32(c.freed()), f)
+		timedOut, err := sleep(ctx, word32(c.freed()), f)
 		c.wwaits().Store(0)
+		if timedOut && w.wanted(want) {
+			lostWakes.Add(1)
+		}
 		if err != nil {
 			return -1, err
 		}
@@ -281,21 +287,29 @@ func (w *Writer) wait(ctx context.Context) (int, error) {
 	}
 }
 
-// want is what the writer waits for when it sleeps (see wakeAny).
-// Broadcast under Backpressure, where every reader's next only grows,
-// it waits until half the ring is free: the frame in slot seq % S, and
-// the S/2 - 1 after it, all read. Queue readers release frames out of
-// order, so there it waits for the one frame; Overwrite waits for any
-// release.
-func (w *Writer) want() uint32 {
+// want is the frame the writer waits for when it sleeps (seq+1, see
+// wakeAny; 0 for any release). Broadcast under Backpressure, where every
+// reader's next only grows, it waits until half the ring is free: the
+// frame in slot seq % S, and the S/2 - 1 after it, all read. Queue
+// readers release frames out of order, so there it waits for the one
+// frame; Overwrite waits for any release.
+func (w *Writer) want() uint64 {
+	v := w.slotSeq[w.seq%uint64(len(w.slotSeq))]
 	switch {
 	case w.r.cfg.policy == Overwrite:
-		return wakeAny
+		return 0
 	case w.r.cfg.mode == Queue:
-		return wantRelease(w.slotSeq[w.seq%uint64(len(w.slotSeq))])
+		return v
 	}
-	v := w.slotSeq[w.seq%uint64(len(w.slotSeq))] + uint64(max(1, len(w.slotSeq)/2)) - 1
-	return wantRelease(min(v, w.seq))
+	return min(v+uint64(max(1, len(w.slotSeq)/2))-1, w.seq)
+}
+
+// wanted reports whether what the writer sleeps for, v from want, came.
+func (w *Writer) wanted(v uint64) bool {
+	if v == 0 {
+		return w.free() >= 0
+	}
+	return w.past(v)
 }
 
 // reclaim frees the places of readers that are marked active but whose
