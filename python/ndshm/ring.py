@@ -236,8 +236,10 @@ class Ring(_Closing):
 
     def _notify_writer(self, fx: _Futex | None) -> None:
         """Tell a writer waiting for a free slot that one may have freed: bump freed and
-        wake it.  Doing so whether or not wwaits says it sleeps costs one system call, as
-        many as the fence that looking at wwaits after the caller's stores would need."""
+        wake it.  Doing so whether or not wwaits says it sleeps, or which frame it names
+        (docs/FORMAT.md), costs one system call, as many as the fence that looking at
+        wwaits after the caller's stores would need; an early wake only makes the writer
+        look again."""
         if fx:
             fx.add(self._addr + _FREED, 1, _Futex.ALL)
 
@@ -660,6 +662,7 @@ class Writer(_Closing):
             k = self._free()
             if k >= 0:
                 return k
+            # 1: woken by any release (Go writers name a frame, for fewer wakes; FORMAT.md)
             if fx:
                 fx.store(r._addr + _WWAITS, 1)  # seen before we look again (a locked op)
             else:
