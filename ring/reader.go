@@ -102,7 +102,10 @@ func (r *Ring) join(fd, i int) *Reader {
 }
 
 // SetSpin makes Next poll for up to d before it sleeps: lower latency for
-// a core's worth of polling. The default, 0, sleeps at once.
+// a core's worth of polling. With the default, 0, Next polls only for as
+// long as the reader's recent frames took to come, at most 50 µs and
+// yielding the CPU between looks, and sleeps at once when they come
+// slower than that.
 func (rd *Reader) SetSpin(d time.Duration) { rd.spin = d }
 
 // Stream returns the stream the reader is in, or 0 between streams
