@@ -320,7 +320,8 @@ func (rd *Reader) wait(ctx context.Context, idle bool) error {
 	c, cur := rd.c, rd.cursor()
 	head := c.head()
 	start := time.Now()
-	if poll(head, cur, rd.spin, false) || poll(head, cur, rd.adapt.d, true) {
+	// A reader told to spin spins as told; others poll as they learned.
+	if rd.spin > 0 && poll(head, cur, rd.spin, false) || rd.spin == 0 && poll(head, cur, rd.adapt.d, true) {
 		rd.adapt.learn(time.Since(start))
 		return nil
 	}
