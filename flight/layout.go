@@ -59,7 +59,10 @@ func newLayout(b *ndshm.Block, chunk int) (*layout, error) {
 	shape := logicalShape(s)
 	n := s.Len()
 	if len(shape) <= 1 {
-		l.leaf, l.typ = elemType(s.DType, false), elemType(s.DType, true)
+		l.leaf, l.typ = elemType(s.DType, true), elemType(s.DType, true)
+		if e, ok := l.typ.(arrow.ExtensionType); ok {
+			l.leaf = e.StorageType()
+		}
 		l.per, l.unit, l.rows = 1, item, n
 		return l, nil
 	}
