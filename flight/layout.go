@@ -43,17 +43,22 @@ type layout struct {
 // newLayout plans the column for spec, whose rows must fit in chunk
 // bytes to be sent as tensors.
 func newLayout(b *ndshm.Block, chunk int) (*layout, error) {
-	s := b.Spec()
+	hdr, err := header(b)
+	if err != nil {
+		return nil, err
+	}
+	return specLayout(b.Spec(), hdr, chunk)
+}
+
+// specLayout plans the column for an array of spec s whose .npy header
+// is hdr (a block's, or a ring's frame's).
+func specLayout(s ndshm.Spec, hdr []byte, chunk int) (*layout, error) {
 	item := s.DType.Size()
 	if item == 0 {
 		return nil, fmt.Errorf("%w: elements of 0 bytes (%s)", errors.ErrUnsupported, s.DType)
 	}
 	if item > chunk {
 		return nil, fmt.Errorf("%w: %d-byte elements exceed the %d-byte batch", errors.ErrUnsupported, item, chunk)
-	}
-	hdr, err := header(b)
-	if err != nil {
-		return nil, err
 	}
 	l := &layout{spec: s, header: hdr}
 	shape := logicalShape(s)
