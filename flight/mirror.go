@@ -87,6 +87,9 @@ func Mirror(ctx context.Context, c *Client, remote, local string, o MirrorOption
 			return m.stats, ctx.Err()
 		case <-time.After(wait):
 		}
+		// Our backoff, not gRPC's (which waits up to 2 minutes between
+		// attempts to reach a server that went away).
+		c.conn.ResetConnectBackoff()
 		wait = min(2*wait, maxB)
 	}
 }

@@ -82,10 +82,14 @@ func openWhenThere(t testing.TB, name string) *ring.Ring {
 	return r
 }
 
-// publish writes frames first..first+n-1 of ring send's pattern to w.
-func publish(t testing.TB, w *ring.Writer, p *stream.Pattern, first, n uint64) {
+// publish writes frames first..first+n-1 of ring send's pattern to w,
+// pausing pace after each.
+func publish(t testing.TB, w *ring.Writer, p *stream.Pattern, first, n uint64, pace time.Duration) {
 	t.Helper()
 	for i := first; i < first+n; i++ {
+		if pace > 0 {
+			time.Sleep(pace)
+		}
 		f, err := w.Loan(context.Background())
 		if err != nil {
 			t.Error(err)
@@ -128,7 +132,7 @@ func TestMirrorBlock(t *testing.T) {
 	wrote := make(chan time.Duration)
 	go func() {
 		start := time.Now()
-		publish(t, w, wp, 0, n)
+		publish(t, w, wp, 0, n, 0)
 		wrote <- time.Since(start)
 		w.Close()
 	}()
@@ -157,4 +161,60 @@ func TestMirrorBlock(t *testing.T) {
 	if err != nil || st.Frames != n || st.Lost != 0 || st.Aborted != 0 {
 		t.Errorf("Mirror: %+v, %v; want %d frames, none lost", st, err, n)
 	}
+}
+
+// TestMirrorOverwrite: under the overwrite policy a fast writer and a
+// slow local reader lose frames, but no frame that reaches the local
+// ring is torn: each one holds its own pattern, in order.
+func TestMirrorOverwrite(t *testing.T) {
+	const n = 3000
+	remote := makeRing(t, ring.Config{DType: ndshm.Uint32, Frame: []int{4096}, Slots: 4, Policy: ring.Overwrite})
+	srv := &flight.Server{Chunk: 4 << 10} // 4 batches a frame: more to tear
+	flight.ServeRings(srv)
+	c := dial(t, serve(t, srv), flight.DialOptions{})
+	local := shmtest.Name()
+	m := startMirror(t, c, remote.Name(), local, flight.MirrorOptions{})
+	lr := openWhenThere(t, local)
+	if lr.Policy() != ring.Overwrite {
+		t.Errorf("local ring's policy %v, want the remote's", lr.Policy())
+	}
+	rd, err := lr.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	eventually(t, "the server's reader", func() bool { return readers(remote) == 1 })
+	w, err := remote.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		wp, _ := stream.NewPattern(ndshm.Uint32)
+		publish(t, w, wp, 0, n, 50*time.Microsecond)
+		w.Close()
+	}()
+	p, _ := stream.NewPattern(ndshm.Uint32)
+	got, last := 0, int64(-1)
+	for {
+		f, err := rd.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d frames: %v", got, err)
+		}
+		if int64(f.Tag) <= last || !p.Check(f.Bytes(), f.Tag) {
+			t.Fatalf("frame with tag %d after tag %d: pattern ok %v", f.Tag, last, p.Check(f.Bytes(), f.Tag))
+		}
+		time.Sleep(100 * time.Microsecond)
+		if err := rd.Release(); err != nil {
+			t.Fatalf("frame %d: %v", f.Tag, err)
+		}
+		got, last = got+1, int64(f.Tag)
+	}
+	st, err := m.stop()
+	if err != nil || got == 0 || st.Frames > n || st.Frames < uint64(got) {
+		t.Errorf("Mirror: %+v, %v; the reader got %d of %d frames", st, err, got, n)
+	}
+	t.Logf("received %d of %d frames; mirror %+v", got, n, st)
 }
