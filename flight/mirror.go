@@ -37,11 +37,11 @@ type MirrorOptions struct {
 
 // MirrorStats counts what a Mirror did.
 type MirrorStats struct {
-	Frames     uint64 `json:"frames"`     // frames published into the local ring
-	Bytes      uint64 `json:"bytes"`      // their data bytes
-	Lost       uint64 `json:"lost"`       // remote frames never published here: sequence gaps and aborts
-	Aborted    uint64 `json:"aborted"`    // frames overwritten remotely while sent, dropped
-	Reconnects uint64 `json:"reconnects"` // connections after the first
+	Frames     uint64 `json:"frames"`         // frames published into the local ring
+	Bytes      uint64 `json:"received_bytes"` // their data bytes
+	Lost       uint64 `json:"lost"`           // remote frames never published here: sequence gaps and aborts
+	Aborted    uint64 `json:"aborted"`        // frames overwritten remotely while sent, dropped
+	Reconnects uint64 `json:"reconnects"`     // connections after the first
 }
 
 // Mirror keeps the local ring named local fed with the frames of the

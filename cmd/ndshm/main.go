@@ -46,6 +46,7 @@ var commands = map[string]*command{
 	"inspect":    {run: runInspect, summary: "describe a block: dtype, shape, size, creator"},
 	"load":       {run: runLoad, summary: "copy a .npy file into a new persistent block"},
 	"ls":         {run: runLs, summary: "list the ndshm blocks in /dev/shm"},
+	"mirror":     {run: runMirror, summary: "keep a local ring fed with the frames of another host's ring, over Arrow Flight"},
 	"map":        {run: runMap, summary: "transform a block's array in place, in parallel worker processes"},
 	"reduce":     {run: runReduce, summary: "sum, min, max, mean, count or histogram of a block, in parallel worker processes"},
 	"ring": {summary: "make, feed, read and inspect ring channels of frames", about: ringAbout, subs: map[string]*command{
