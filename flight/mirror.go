@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/ndshm/ndshm"
@@ -132,7 +133,7 @@ type mirror struct {
 func (m *mirror) session(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream if we stop reading early
-	s, err := m.c.svc.DoGet(ctx, &flight.Ticket{Ticket: Ticket{KindRing, m.remote}.Bytes()})
+	s, err := m.c.svc.DoGet(ctx, &flight.Ticket{Ticket: Ticket{KindRing, m.remote}.Bytes()}, grpc.ForceCodecV2(&aliasCodec{}))
 	if err != nil {
 		return fromStatus(err)
 	}
