@@ -24,7 +24,7 @@ func (c *Client) Pull(ctx context.Context, remote, local string, opts ...ndshm.O
 	if err != nil {
 		return nil, pathErr("pull", remote, fromStatus(err))
 	}
-	fr, err := flight.NewRecordReader(s)
+	fr, err := flight.NewRecordReader(clipped{s})
 	if err != nil {
 		return nil, pathErr("pull", remote, fromStatus(err))
 	}

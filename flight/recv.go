@@ -209,3 +209,21 @@ func leafBytes(d arrow.ArrayData, t arrow.FixedWidthDataType, n int64) ([]byte, 
 	}
 	return buf.Bytes()[:size], nil
 }
+
+// clipped caps each message's body at its length. arrow-go's IPC reader
+// slices buffers out of the body by the offsets and lengths the message
+// header claims, and a slice expression may reach past a slice's length
+// up to its capacity: with gRPC's decoding, into bytes that are not the
+// body. A header that lies about a body cut short would then read them.
+// With the capacity clipped, such a slice fails (the reader turns the
+// panic into an error).
+type clipped struct{ r flight.DataStreamReader }
+
+func (c clipped) Recv() (*flight.FlightData, error) {
+	d, err := c.r.Recv()
+	if d != nil {
+		d.DataBody = d.DataBody[:len(d.DataBody):len(d.DataBody)]
+		d.DataHeader = d.DataHeader[:len(d.DataHeader):len(d.DataHeader)]
+	}
+	return d, err
+}

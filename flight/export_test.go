@@ -1,0 +1,4 @@
+package flight
+
+// SendBlock is send, for tests that need a real stream's messages.
+var SendBlock = send
