@@ -80,7 +80,7 @@ func TestPutGarbage(t *testing.T) {
 func goodPut(t *testing.T) ([]*aflight.FlightData, []byte) {
 	var rec recorder
 	src := create(t, ndshm.Spec{DType: ndshm.Float64, Shape: []int{100}})
-	if err := flight.SendBlock(&rec, src, 1<<20, nil); err != nil {
+	if err := flight.SendBlock(&rec, src.Spec(), src.Bytes(), 1<<20, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec) != 2 {

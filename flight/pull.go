@@ -52,7 +52,7 @@ func (c *Client) Push(ctx context.Context, b *ndshm.Block, remote string) error 
 	if err != nil {
 		return pathErr("push", remote, fromStatus(err))
 	}
-	if err := send(s, b, c.chunk, Descriptor(remote)); err != nil {
+	if err := send(s, b.Spec(), b.Bytes(), c.chunk, Descriptor(remote)); err != nil {
 		return pathErr("push", remote, pushErr(s, err))
 	}
 	if err := s.CloseSend(); err != nil {
