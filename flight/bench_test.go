@@ -19,8 +19,14 @@ const benchSize = 256 << 20
 // batch sizes. Compare with BenchmarkRawTCP in the same run.
 func BenchmarkPull(b *testing.B) {
 	src := create(b, ndshm.Spec{DType: ndshm.Float64, Shape: []int{benchSize / 8}})
-	for _, chunk := range []int{1 << 20, 4 << 20} {
-		b.Run(fmt.Sprintf("chunk=%dMiB", chunk>>20), func(b *testing.B) {
+	for _, run := range []struct {
+		chunk    int
+		prefault bool
+	}{{1 << 20, true}, {1 << 20, false}, {4 << 20, true}} {
+		chunk := run.chunk
+		b.Run(fmt.Sprintf("chunk=%dMiB/prefault=%v", chunk>>20, run.prefault), func(b *testing.B) {
+			flight.Prefault(run.prefault)
+			defer flight.Prefault(true)
 			addr := serve(b, &flight.Server{Chunk: chunk, Logf: func(string, ...any) {}})
 			c := dial(b, addr, flight.DialOptions{})
 			b.SetBytes(benchSize)

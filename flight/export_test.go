@@ -5,3 +5,6 @@ var SendBlock = send
 
 // Header is header, for tests that compare it with Block.WriteTo's.
 var Header = header
+
+// Prefault switches prefaulting, for benchmarks.
+func Prefault(on bool) { prefault = on }
