@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"google.golang.org/grpc"
 
 	"github.com/ndshm/ndshm"
 )
@@ -20,7 +21,7 @@ import (
 func (c *Client) Pull(ctx context.Context, remote, local string, opts ...ndshm.Option) (*ndshm.Block, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream if we stop reading early
-	s, err := c.svc.DoGet(ctx, &flight.Ticket{Ticket: Ticket{KindBlock, remote}.Bytes()})
+	s, err := c.svc.DoGet(ctx, &flight.Ticket{Ticket: Ticket{KindBlock, remote}.Bytes()}, grpc.ForceCodecV2(newCodec()))
 	if err != nil {
 		return nil, pathErr("pull", remote, fromStatus(err))
 	}

@@ -129,6 +129,7 @@ func (s *Server) options() []grpc.ServerOption {
 		grpc.InitialWindowSize(window), grpc.InitialConnWindowSize(window),
 		grpc.WriteBufferSize(bufSize), grpc.ReadBufferSize(bufSize),
 		grpc.ChainUnaryInterceptor(s.unaryAuth), grpc.ChainStreamInterceptor(s.streamAuth),
+		grpc.ForceServerCodecV2(newCodec()),
 	}
 	if s.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(s.TLS)))
