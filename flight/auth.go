@@ -27,18 +27,30 @@ func (s *Server) authorize(ctx context.Context) error {
 	return status.Error(codes.Unauthenticated, "flight: missing or wrong bearer token")
 }
 
-func (s *Server) unaryAuth(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (_ any, err error) {
 	if err := s.authorize(ctx); err != nil {
 		return nil, err
 	}
+	defer s.recover(info.FullMethod, &err)
 	return h(ctx, req)
 }
 
-func (s *Server) streamAuth(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
 	if err := s.authorize(ss.Context()); err != nil {
 		return err
 	}
+	defer s.recover(info.FullMethod, &err)
 	return h(srv, ss)
+}
+
+// recover turns a panic of a call's handler into an Internal error of
+// that call: arrow-go panics on some malformed IPC messages, and a peer
+// must not crash the server (gRPC does not recover handlers).
+func (s *Server) recover(method string, err *error) {
+	if p := recover(); p != nil {
+		s.logf("flight: %s panicked: %v", method, p)
+		*err = status.Errorf(codes.Internal, "flight: %s: %v", method, p)
+	}
 }
 
 // bearer is the client's per-call credential: the token in the

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 
 	"github.com/ndshm/ndshm"
+	"github.com/ndshm/ndshm/internal/npy"
 )
 
 // Schema metadata keys (docs/FLIGHT.md). The .npy header alone is
@@ -42,23 +43,17 @@ type layout struct {
 
 // newLayout plans the column for spec, whose rows must fit in chunk
 // bytes to be sent as tensors.
-func newLayout(b *ndshm.Block, chunk int) (*layout, error) {
-	hdr, err := header(b)
-	if err != nil {
-		return nil, err
-	}
-	return specLayout(b.Spec(), hdr, chunk)
-}
-
-// specLayout plans the column for an array of spec s whose .npy header
-// is hdr (a block's, or a ring's frame's).
-func specLayout(s ndshm.Spec, hdr []byte, chunk int) (*layout, error) {
+func newLayout(s ndshm.Spec, chunk int) (*layout, error) {
 	item := s.DType.Size()
 	if item == 0 {
 		return nil, fmt.Errorf("%w: elements of 0 bytes (%s)", errors.ErrUnsupported, s.DType)
 	}
 	if item > chunk {
 		return nil, fmt.Errorf("%w: %d-byte elements exceed the %d-byte batch", errors.ErrUnsupported, item, chunk)
+	}
+	hdr, err := header(s)
+	if err != nil {
+		return nil, err
 	}
 	l := &layout{spec: s, header: hdr}
 	shape := logicalShape(s)
@@ -158,26 +153,15 @@ func (l *layout) schema() *arrow.Schema {
 	return arrow.NewSchema([]arrow.Field{{Name: Column, Type: l.typ}}, &md)
 }
 
-// header returns the block's .npy header, as Block.WriteTo writes it
-// (ndshm's one public encoder of headers), stopping before the data.
-func header(b *ndshm.Block) ([]byte, error) {
-	var w headerWriter
-	if _, err := b.WriteTo(&w); !errors.Is(err, errHeaderDone) {
-		return nil, fmt.Errorf("npy header: %v", err)
+// header returns the .npy header of an array of spec s, as
+// Block.WriteTo writes it.
+func header(s ndshm.Spec) ([]byte, error) {
+	d := npy.Descr{Type: s.DType.String()}
+	if s.DType.Fields() != nil {
+		var err error
+		if d, err = npy.ParseDescr(s.DType.String()); err != nil {
+			return nil, err
+		}
 	}
-	return w.hdr, nil
-}
-
-var errHeaderDone = errors.New("header written")
-
-// headerWriter keeps the first Write, the header, and refuses the next:
-// the data.
-type headerWriter struct{ hdr []byte }
-
-func (w *headerWriter) Write(p []byte) (int, error) {
-	if w.hdr != nil {
-		return 0, errHeaderDone
-	}
-	w.hdr = append([]byte{}, p...)
-	return len(p), nil
+	return npy.Header{Descr: d, Fortran: s.Fortran, Shape: s.Shape}.Encode(64)
 }

@@ -133,11 +133,11 @@ type mirror struct {
 func (m *mirror) session(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream if we stop reading early
-	s, err := m.c.svc.DoGet(ctx, &flight.Ticket{Ticket: Ticket{KindRing, m.remote}.Bytes()}, grpc.ForceCodecV2(&aliasCodec{}))
+	s, err := m.c.svc.DoGet(ctx, &flight.Ticket{Ticket: Ticket{KindRing, m.remote}.Bytes()}, grpc.ForceCodecV2(newRingCodec()))
 	if err != nil {
 		return fromStatus(err)
 	}
-	fr, err := flight.NewRecordReader(s)
+	fr, err := flight.NewRecordReader(clipped{s})
 	if err != nil {
 		return fromStatus(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"google.golang.org/grpc"
 
 	"github.com/ndshm/ndshm"
 )
@@ -20,11 +21,11 @@ import (
 func (c *Client) Pull(ctx context.Context, remote, local string, opts ...ndshm.Option) (*ndshm.Block, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the stream if we stop reading early
-	s, err := c.svc.DoGet(ctx, &flight.Ticket{Ticket: Ticket{KindBlock, remote}.Bytes()})
+	s, err := c.svc.DoGet(ctx, &flight.Ticket{Ticket: Ticket{KindBlock, remote}.Bytes()}, grpc.ForceCodecV2(newCodec()))
 	if err != nil {
 		return nil, pathErr("pull", remote, fromStatus(err))
 	}
-	fr, err := flight.NewRecordReader(s)
+	fr, err := flight.NewRecordReader(clipped{s})
 	if err != nil {
 		return nil, pathErr("pull", remote, fromStatus(err))
 	}
@@ -52,7 +53,7 @@ func (c *Client) Push(ctx context.Context, b *ndshm.Block, remote string) error 
 	if err != nil {
 		return pathErr("push", remote, fromStatus(err))
 	}
-	if err := send(s, b, c.chunk, Descriptor(remote)); err != nil {
+	if err := send(s, b.Spec(), b.Bytes(), c.chunk, Descriptor(remote)); err != nil {
 		return pathErr("push", remote, pushErr(s, err))
 	}
 	if err := s.CloseSend(); err != nil {

@@ -54,6 +54,9 @@ func TestPullPush(t *testing.T) {
 		s := ndshm.Spec{DType: mustDType(t, tc.dtype), Shape: tc.shape, Fortran: tc.fortran}
 		t.Run(s.String(), func(t *testing.T) {
 			src := create(t, s)
+			if h, err := flight.Header(s); err != nil || string(h) != npyHeader(t, s) {
+				t.Errorf("header %q, %v; Block.WriteTo writes %q", h, err, npyHeader(t, s))
+			}
 			local := shmtest.Name()
 			b, err := c.Pull(ctx, src.Name(), local)
 			if err != nil {

@@ -21,7 +21,7 @@ type putResult struct {
 // the bytes its header describes; a stream that breaks off or lies
 // leaves nothing.
 func (s *Server) put(r flight.FlightService_DoPutServer) (string, error) {
-	fr, err := flight.NewRecordReader(r)
+	fr, err := flight.NewRecordReader(clipped{r})
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrStream, err)
 	}

@@ -33,7 +33,9 @@ type receiver struct {
 	seq  int64  // the next batch's sequence number
 	cur  []byte // batch bytes not yet read
 	rec  arrow.RecordBatch
-	err  error // the first error Read returned, which explains the load's
+	err  error       // the first error Read returned, which explains the load's
+	pf   *prefaulter // faulting in the memory Read copies into; nil for none
+	pfOn bool        // prefault on the first data Read
 }
 
 // newReceiver reads the schema from r and the .npy header from its
@@ -53,7 +55,7 @@ func newReceiver(r *flight.Reader) (*receiver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStream, err)
 	}
-	v := &receiver{r: r, spec: s, hdr: hdr, size: int64(s.Size())}
+	v := &receiver{r: r, spec: s, hdr: hdr, size: int64(s.Size()), pfOn: prefault}
 	if v.size == 0 && r.Next() { // nothing will read: check the end now
 		return nil, fmt.Errorf("%w: batches follow a header of no data", ErrStream)
 	}
@@ -79,25 +81,41 @@ func specOf(h npy.Header) (ndshm.Spec, error) {
 	return ndshm.Spec{DType: d, Shape: h.Shape, Fortran: h.Fortran}, nil
 }
 
+// Read reads the header, then the data. ndshm.LoadReader reads the data
+// with one io.ReadFull into the new block's memory: the first data Read
+// gets all of it, which the prefaulter then faults in ahead of the copy.
+// It stops on the last byte and on an error, before Read returns, so it
+// never touches the memory once the load is over.
 func (v *receiver) Read(p []byte) (int, error) {
 	if len(v.hdr) > 0 {
 		n := copy(p, v.hdr)
 		v.hdr = v.hdr[n:]
 		return n, nil
 	}
+	if v.pfOn && len(p) >= prefaultMin {
+		v.pf, v.pfOn = startPrefault(p), false
+	}
 	for len(v.cur) == 0 {
 		if v.got == v.size {
+			v.pf.end()
+			v.pf = nil
 			return 0, io.EOF
 		}
 		if err := v.next(); err != nil {
 			if v.err == nil {
 				v.err = err
 			}
+			v.pf.end()
+			v.pf = nil
 			return 0, err
 		}
 	}
 	n := copy(p, v.cur)
 	v.cur = v.cur[n:]
+	if v.got == v.size && len(v.cur) == 0 {
+		v.pf.end()
+		v.pf = nil
+	}
 	return n, nil
 }
 
@@ -153,6 +171,8 @@ func (v *receiver) explain(err error) error {
 
 // close releases the batch held.
 func (v *receiver) close() {
+	v.pf.end()
+	v.pf = nil
 	if v.rec != nil {
 		v.rec.Release()
 		v.rec = nil
@@ -208,4 +228,22 @@ func leafBytes(d arrow.ArrayData, t arrow.FixedWidthDataType, n int64) ([]byte, 
 		return nil, errors.New("values buffer shorter than its length")
 	}
 	return buf.Bytes()[:size], nil
+}
+
+// clipped caps each message's body at its length. arrow-go's IPC reader
+// slices buffers out of the body by the offsets and lengths the message
+// header claims, and a slice expression may reach past a slice's length
+// up to its capacity: with gRPC's decoding, into bytes that are not the
+// body. A header that lies about a body cut short would then read them.
+// With the capacity clipped, such a slice fails (the reader turns the
+// panic into an error).
+type clipped struct{ r flight.DataStreamReader }
+
+func (c clipped) Recv() (*flight.FlightData, error) {
+	d, err := c.r.Recv()
+	if d != nil {
+		d.DataBody = d.DataBody[:len(d.DataBody):len(d.DataBody)]
+		d.DataHeader = d.DataHeader[:len(d.DataHeader):len(d.DataHeader)]
+	}
+	return d, err
 }

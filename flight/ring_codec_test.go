@@ -11,7 +11,7 @@ import (
 
 // The ring stream's codec decodes what protobuf encodes, aliasing its
 // two buffers in turn, and refuses garbage without panicking.
-func TestAliasCodec(t *testing.T) {
+func TestRingCodec(t *testing.T) {
 	in := &flight.FlightData{
 		FlightDescriptor: &flight.FlightDescriptor{Type: flight.DescriptorPATH, Path: []string{"cam"}},
 		DataHeader:       []byte("header"), AppMetadata: []byte(`{"seq":1}`), DataBody: bytes.Repeat([]byte{7}, 100000),
@@ -20,7 +20,7 @@ func TestAliasCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &aliasCodec{}
+	c := newRingCodec()
 	var outs [3]flight.FlightData
 	for i := range outs {
 		// Split as gRPC's transport buffers are.

@@ -1,7 +1,6 @@
 package flight
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/ndshm/ndshm"
-	"github.com/ndshm/ndshm/internal/npy"
 	"github.com/ndshm/ndshm/ring"
 )
 
@@ -135,24 +133,10 @@ func newRingSender(r *ring.Ring, w flight.FlightService_DoGetServer, chunk int) 
 }
 
 // frameLayout plans the column of one frame of r: its dtype and frame
-// shape, with the .npy header of such an array.
+// shape.
 func frameLayout(r *ring.Ring, chunk int) (*layout, error) {
-	// The ring's own header, (slots, *frame), with the slot axis dropped.
-	rh, err := header(r.Block())
-	if err != nil {
-		return nil, err
-	}
-	h, _, err := npy.Read(bytes.NewReader(rh))
-	if err != nil {
-		return nil, err
-	}
-	h.Shape = h.Shape[1:]
-	hdr, err := h.Encode(64)
-	if err != nil {
-		return nil, err
-	}
-	s := ndshm.Spec{DType: r.Block().DType(), Shape: h.Shape}
-	return specLayout(s, hdr, chunk)
+	b := r.Block()
+	return newLayout(ndshm.Spec{DType: b.DType(), Shape: b.Spec().Shape[1:]}, chunk)
 }
 
 // frame sends frame f, which rd holds, and releases it: committed if it

@@ -1,6 +1,8 @@
 package flight
 
 import (
+	"fmt"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -16,19 +18,22 @@ type sender interface {
 	Send(*flight.FlightData) error
 }
 
-// send writes the block's schema and then its data, in batches of at
-// most chunk bytes of whole rows, to s. The batches' buffers alias the
-// block: the only copy of the data is gRPC's into its send buffer. The
-// block must stay open until send returns. first, if set, goes on the
+// send writes the schema of an array of spec and then its bytes data,
+// in batches of at most chunk bytes of whole rows, to s. The batches'
+// buffers alias data (a block's mapping, or one of a ring's slots): the
+// only copy is gRPC's into its send buffer. data must stay valid and
+// hold spec.Size() bytes until send returns. first, if set, goes on the
 // first message (DoPut's descriptor).
-func send(s sender, b *ndshm.Block, chunk int, first *flight.FlightDescriptor) error {
-	l, err := newLayout(b, chunk)
+func send(s sender, spec ndshm.Spec, data []byte, chunk int, first *flight.FlightDescriptor) error {
+	if len(data) != spec.Size() {
+		return fmt.Errorf("flight: %d bytes for %v of %d", len(data), spec, spec.Size())
+	}
+	l, err := newLayout(spec, chunk)
 	if err != nil {
 		return err
 	}
 	pw := &payloadWriter{s: s, fd: flight.FlightData{FlightDescriptor: first}}
 	w := ipc.NewWriterWithPayloadWriter(pw, ipc.WithSchema(l.schema()))
-	data := b.Bytes()
 	per := max(1, chunk/l.unit)
 	for seq, row := 0, 0; row < l.rows; seq, row = seq+1, row+per {
 		n := min(per, l.rows-row)

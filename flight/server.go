@@ -67,14 +67,20 @@ type Server struct {
 // ListenAndServe listens on the TCP address addr and serves on it
 // until ctx ends (Serve).
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	if err := s.checkAddr(addr); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := s.Listen(addr)
 	if err != nil {
 		return err
 	}
 	return s.Serve(ctx, ln)
+}
+
+// Listen listens on the TCP address addr for Serve, after checking
+// that s may serve there: plaintext only on loopback unless Insecure.
+func (s *Server) Listen(addr string) (net.Listener, error) {
+	if err := s.checkAddr(addr); err != nil {
+		return nil, err
+	}
+	return net.Listen("tcp", addr)
 }
 
 // Serve serves Flight calls on ln until ctx ends, then stops: calls
@@ -123,6 +129,7 @@ func (s *Server) options() []grpc.ServerOption {
 		grpc.InitialWindowSize(window), grpc.InitialConnWindowSize(window),
 		grpc.WriteBufferSize(bufSize), grpc.ReadBufferSize(bufSize),
 		grpc.ChainUnaryInterceptor(s.unaryAuth), grpc.ChainStreamInterceptor(s.streamAuth),
+		grpc.ForceServerCodecV2(newCodec()),
 	}
 	if s.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(s.TLS)))

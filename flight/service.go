@@ -66,7 +66,7 @@ func (s *Server) info(name string) (*flight.FlightInfo, error) {
 		return nil, err
 	}
 	defer b.Close()
-	l, err := newLayout(b, s.chunk())
+	l, err := newLayout(b.Spec(), s.chunk())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -102,7 +102,7 @@ func (v *service) DoGet(t *flight.Ticket, w flight.FlightService_DoGetServer) er
 		return v.fail("get", err)
 	}
 	defer b.Close()
-	return v.fail("get "+tk.Name, send(w, b, v.s.chunk(), nil))
+	return v.fail("get "+tk.Name, send(w, b.Spec(), b.Bytes(), v.s.chunk(), nil))
 }
 
 func (v *service) DoPut(r flight.FlightService_DoPutServer) error {

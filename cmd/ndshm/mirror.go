@@ -2,14 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/ndshm/ndshm/flight"
@@ -51,9 +46,7 @@ type mirrored struct {
 func runMirror(ctx context.Context, e *env, args []string) error {
 	f := cmdflag.New(e.stdout, "mirror", "mirror grpc://HOST:PORT/RING LOCAL [--slots N] [--token TOKEN] [--ca FILE] [--insecure] [--json]", mirrorAbout)
 	slots := f.Int("slots", 0, "make LOCAL with `N` slots (default 0: the remote ring's)")
-	ca := f.String("ca", "", "trust the certificate authority in `FILE` (PEM) for grpc+tls:// (default: the system's)")
-	token := f.String("token", os.Getenv("NDSHM_FLIGHT_TOKEN"), "send the bearer `TOKEN` the server wants (default $NDSHM_FLIGHT_TOKEN)")
-	insecure := f.Bool("insecure", false, "allow plaintext grpc:// to a host that is not loopback")
+	cf := newClientFlags(f)
 	asJSON := f.Bool("json", false, "print the counts as JSON")
 	pos, err := f.Parse(args)
 	if err == nil {
@@ -62,17 +55,20 @@ func runMirror(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := parseMirrorURL(pos[0])
+	u, err := flight.ParseURL(pos[0])
+	if err == nil && u.Name == "" {
+		err = fmt.Errorf("%s names no ring", pos[0])
+	}
 	if err != nil || *slots < 0 {
 		return f.UsageErr("%v", cmpOr(err, errors.New("--slots cannot be negative")))
 	}
-	c, err := mirrorDial(u, *ca, *token, *insecure)
+	c, err := cf.dial(u)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	start := time.Now()
-	st, err := flight.Mirror(ctx, c, u.name, blockName(pos[1]), flight.MirrorOptions{
+	st, err := flight.Mirror(ctx, c, u.Name, blockName(pos[1]), flight.MirrorOptions{
 		Slots: *slots,
 		OnError: func(err error, wait time.Duration) {
 			fmt.Fprintf(e.stderr, "ndshm mirror: %v; again in %v\n", err, wait)
@@ -103,46 +99,4 @@ func printMirror(w io.Writer, rep mirrored, asJSON bool) error {
 	_, err := fmt.Fprintf(w, "mirrored %d frames (%s) in %.1fs: %.1f frames/s; lost %d, aborted %d, reconnects %d\n",
 		rep.Frames, human.Bytes(int64(rep.Bytes)), rep.Seconds, rep.FPS, rep.Lost, rep.Aborted, rep.Reconnects)
 	return err
-}
-
-// mirrorURL is a ring's location, grpc://HOST:PORT/RING (grpc+tcp:// too)
-// or grpc+tls://HOST:PORT/RING.
-type mirrorURL struct {
-	addr, name string
-	tls        bool
-}
-
-func parseMirrorURL(s string) (mirrorURL, error) {
-	u, err := url.Parse(s)
-	bad := fmt.Errorf("%s: want grpc://HOST:PORT/RING or grpc+tls://HOST:PORT/RING", s)
-	if err != nil {
-		return mirrorURL{}, bad
-	}
-	m := mirrorURL{addr: u.Host, name: strings.TrimPrefix(u.Path, "/"), tls: u.Scheme == "grpc+tls"}
-	switch {
-	case u.Scheme != "grpc" && u.Scheme != "grpc+tcp" && !m.tls,
-		u.Port() == "" || u.Hostname() == "" || u.RawQuery != "" || u.User != nil,
-		m.name == "" || strings.Contains(m.name, "/"):
-		return mirrorURL{}, bad
-	}
-	return m, nil
-}
-
-// mirrorDial connects to the server of u.
-func mirrorDial(u mirrorURL, ca, token string, insecure bool) (*flight.Client, error) {
-	o := flight.DialOptions{Token: token, Insecure: insecure}
-	if u.tls {
-		o.TLS = &tls.Config{}
-		if ca != "" {
-			pem, err := os.ReadFile(ca)
-			if err != nil {
-				return nil, err
-			}
-			o.TLS.RootCAs = x509.NewCertPool()
-			if !o.TLS.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("%s: no PEM certificate", ca)
-			}
-		}
-	}
-	return flight.Dial(u.addr, o)
 }
