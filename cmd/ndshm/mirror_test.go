@@ -1,37 +1,49 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/ndshm/ndshm/flight"
 )
 
-// ndshm mirror feeds a local ring that ring recv --verify reads while
+// ndshm mirror, from serve --flight with a token, feeds a local ring that ring recv --verify reads while
 // ring send feeds the remote one; SIGINT ends it with status 0, its
 // counts, and the local ring it made removed.
 func TestMirrorCommand(t *testing.T) {
 	bin := builtNdshm(t)
 	remote, local := newName(t), newName(t)
 	mustRun(t, "ring", "create", remote, "--dtype", "u2", "--shape", "256,256", "--slots", "4")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &flight.Server{}
-	flight.ServeRings(srv)
+	addr := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-served }()
+	go func() {
+		served <- run(ctx, []string{"serve", "--socket", filepath.Join(t.TempDir(), "s.sock"), "--gc-interval", "0",
+			"--flight", addr, "--flight-token", "tok"}, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("serve --flight %s: not listening after 20s", addr)
+		}
+	}
 
-	cmd := exec.Command(bin, "mirror", "grpc://"+ln.Addr().String()+"/"+remote, local, "--json")
+	cmd := exec.Command(bin, "mirror", "grpc://"+addr+"/"+remote, local, "--token", "tok", "--json")
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
