@@ -131,3 +131,73 @@ func TestMirrorServerKilled(t *testing.T) {
 	}
 	t.Logf("mirror %+v, %d connection errors", st, broke.Load())
 }
+
+func init() { roles["mirror-client"] = mirrorClientRole }
+
+// mirrorClientRole mirrors the ring args[1] of the server at args[0]
+// into the local ring args[2] until killed.
+func mirrorClientRole(args []string) int {
+	c, err := flight.Dial(args[0], flight.DialOptions{})
+	if err != nil {
+		println(err.Error())
+		return 1
+	}
+	_, err = flight.Mirror(context.Background(), c, args[1], args[2], flight.MirrorOptions{})
+	println(err.Error())
+	return 1
+}
+
+// TestMirrorKilled: a mirror killed with SIGKILL mid-stream lets go of
+// the remote ring: the server's reader leaves, and the remote writer,
+// which the mirror held back under the block policy, goes on.
+func TestMirrorKilled(t *testing.T) {
+	remote := makeRing(t, ring.Config{DType: ndshm.Uint8, Frame: []int{1 << 20}, Slots: 2})
+	srv := &flight.Server{}
+	flight.ServeRings(srv)
+	addr := serve(t, srv)
+	local := shmtest.Name()
+	cmd := command("mirror-client", addr, remote.Name(), local)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	defer ndshm.Unlink(local) // the killed mirror's local ring, an orphan
+	lr := openWhenThere(t, local)
+	rd, err := lr.Reader() // a local reader that never reads: the mirror stalls
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	eventually(t, "the server's reader", func() bool { return readers(remote) == 1 })
+	w, err := remote.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	p, _ := stream.NewPattern(ndshm.Uint8)
+	stalled := func() bool { // the writer cannot loan within 200 ms
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		for i := 0; ; i++ {
+			f, err := w.Loan(ctx)
+			if err != nil {
+				return true
+			}
+			p.Fill(f.Bytes(), uint64(i))
+			w.Publish(uint64(i))
+			if i > 200 {
+				return false
+			}
+		}
+	}
+	if !stalled() {
+		t.Fatalf("the remote writer was not held back by a mirror whose local reader reads nothing")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	eventually(t, "the server's reader to leave", func() bool { return readers(remote) == 0 })
+	if stalled() {
+		t.Errorf("the remote writer is still held back after the mirror died")
+	}
+}
