@@ -46,8 +46,8 @@ var commands = map[string]*command{
 	"inspect":    {run: runInspect, summary: "describe a block: dtype, shape, size, creator"},
 	"load":       {run: runLoad, summary: "copy a .npy file into a new persistent block"},
 	"ls":         {run: runLs, summary: "list the ndshm blocks in /dev/shm"},
-	"mirror":     {run: runMirror, summary: "keep a local ring fed with the frames of another host's ring, over Arrow Flight"},
 	"map":        {run: runMap, summary: "transform a block's array in place, in parallel worker processes"},
+	"mirror":     {run: runMirror, summary: "keep a local ring fed with the frames of another host's ring, over Arrow Flight"},
 	"reduce":     {run: runReduce, summary: "sum, min, max, mean, count or histogram of a block, in parallel worker processes"},
 	"ring": {summary: "make, feed, read and inspect ring channels of frames", about: ringAbout, subs: map[string]*command{
 		"create": {run: runRingCreate, summary: "make a persistent ring of slots for frames of a dtype and shape"},
