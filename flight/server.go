@@ -56,6 +56,11 @@ type Server struct {
 	// pushed blocks are the server's own.
 	Load func(name string, r io.Reader) error
 
+	// MaxPut, if positive, bounds the data bytes of a block DoPut
+	// makes: a larger one is refused (ResourceExhausted) before any
+	// memory is reserved for it.
+	MaxPut int64
+
 	// Get holds DoGet's handlers for ticket kinds other than KindBlock,
 	// such as KindRing. A ticket of any other kind is NotFound.
 	Get map[string]GetFunc
