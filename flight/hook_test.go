@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"syscall"
 	"testing"
+	"time"
 
 	aflight "github.com/apache/arrow-go/v18/arrow/flight"
 
@@ -61,5 +62,22 @@ func TestMaxPut(t *testing.T) {
 	var pe *fs.PathError
 	if err := c.Push(ctx, big, name); !errors.As(err, &pe) || pe.Path != name {
 		t.Errorf("push error %v names no block", err)
+	}
+}
+
+// TestPushUnsendable fails at once, without waiting for the server, for
+// a block whose elements do not fit in a batch.
+func TestPushUnsendable(t *testing.T) {
+	c := dial(t, serve(t, &flight.Server{}), flight.DialOptions{Chunk: 16})
+	var d ndshm.DType
+	if err := d.UnmarshalText([]byte("[('a', '<f8', (4,))]")); err != nil {
+		t.Fatal(err)
+	}
+	b := create(t, ndshm.Spec{DType: d, Shape: []int{3}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	name := shmtest.Name()
+	if err := c.Push(ctx, b, name); !errors.Is(err, errors.ErrUnsupported) || ctx.Err() != nil || exists(name) {
+		t.Errorf("push of 32-byte elements in 16-byte batches: %v (ctx %v)", err, ctx.Err())
 	}
 }
