@@ -39,6 +39,7 @@ type layout struct {
 	unit   int            // bytes per row
 	rows   int
 	flat   bool // one row per element: the rows would exceed a batch
+	sch    *arrow.Schema
 }
 
 // newLayout plans the column for spec, whose rows must fit in chunk
@@ -135,9 +136,17 @@ func intType(signed bool, n int) arrow.DataType {
 	return t[0]
 }
 
-// schema is the stream's Arrow schema: one non-nullable column and the
-// metadata that lets a receiver make the block before data arrives.
+// schema returns the stream's Arrow schema, made once.
 func (l *layout) schema() *arrow.Schema {
+	if l.sch == nil {
+		l.sch = l.makeSchema()
+	}
+	return l.sch
+}
+
+// makeSchema is the stream's Arrow schema: one non-nullable column and the
+// metadata that lets a receiver make the block before data arrives.
+func (l *layout) makeSchema() *arrow.Schema {
 	order := "C"
 	if l.spec.Fortran {
 		order = "F"

@@ -3,7 +3,9 @@ package flight
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"google.golang.org/grpc"
@@ -72,12 +74,15 @@ func (c *Client) Push(ctx context.Context, b *ndshm.Block, remote string) error 
 
 // pushErr returns the server's reason for a send that failed: gRPC
 // reports a stream the server ended as io.EOF on Send, and the status
-// on Recv.
+// on Recv. Any other error is this side's own (a block that cannot be
+// sent): the server still waits, so it is returned as it is, and Push's
+// cancel ends the stream.
 func pushErr(s flight.FlightService_DoPutClient, err error) error {
-	if _, rerr := s.Recv(); rerr != nil {
-		if st := fromStatus(rerr); st != rerr || err == nil {
-			return st
-		}
+	if !errors.Is(err, io.EOF) {
+		return fromStatus(err)
+	}
+	if _, rerr := s.Recv(); rerr != nil && !errors.Is(rerr, io.EOF) {
+		return fromStatus(rerr)
 	}
 	return fromStatus(err)
 }

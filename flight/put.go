@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"syscall"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
 
@@ -40,6 +41,9 @@ func (s *Server) put(r flight.FlightService_DoPutServer) (string, error) {
 		return name, err
 	}
 	defer v.close()
+	if s.MaxPut > 0 && v.size > s.MaxPut {
+		return name, fmt.Errorf("put %s: %d bytes, over the server's bound of %d: %w", name, v.size, s.MaxPut, syscall.ENOSPC)
+	}
 	if err := s.load(name, v); err != nil {
 		return name, v.explain(err)
 	}

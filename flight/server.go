@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/ndshm/ndshm"
 )
@@ -55,6 +56,11 @@ type Server struct {
 	// server; `ndshm serve --flight` passes its server's Load, so that
 	// pushed blocks are the server's own.
 	Load func(name string, r io.Reader) error
+
+	// MaxPut, if positive, bounds the data bytes of a block DoPut
+	// makes: a larger one is refused (ResourceExhausted) before any
+	// memory is reserved for it.
+	MaxPut int64
 
 	// Get holds DoGet's handlers for ticket kinds other than KindBlock,
 	// such as KindRing. A ticket of any other kind is NotFound.
@@ -130,6 +136,8 @@ func (s *Server) options() []grpc.ServerOption {
 		grpc.WriteBufferSize(bufSize), grpc.ReadBufferSize(bufSize),
 		grpc.ChainUnaryInterceptor(s.unaryAuth), grpc.ChainStreamInterceptor(s.streamAuth),
 		grpc.ForceServerCodecV2(newCodec()),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTime / 2}),
 	}
 	if s.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(s.TLS)))

@@ -46,14 +46,14 @@ type clientFlags struct {
 func newClientFlags(f *cmdflag.Set) clientFlags {
 	return clientFlags{
 		ca:       f.String("ca", "", "trust the certificate authority in `FILE` (PEM) for grpc+tls:// (default: the system's)"),
-		token:    f.String("token", os.Getenv("NDSHM_FLIGHT_TOKEN"), "send the bearer `TOKEN` the server wants (default $NDSHM_FLIGHT_TOKEN)"),
+		token:    f.String("token", "", "send the bearer `TOKEN` the server wants; empty: $NDSHM_FLIGHT_TOKEN, if set"),
 		insecure: f.Bool("insecure", false, "allow plaintext grpc:// to a host that is not loopback"),
 	}
 }
 
 // dial connects to the server of u.
 func (c clientFlags) dial(u flight.URL) (*flight.Client, error) {
-	o := flight.DialOptions{Token: *c.token, Insecure: *c.insecure}
+	o := flight.DialOptions{Token: tokenOr(*c.token), Insecure: *c.insecure}
 	if u.TLS {
 		o.TLS = &tls.Config{}
 		if *c.ca != "" {
@@ -176,7 +176,7 @@ func newFlightServe(f *cmdflag.Set) flightServe {
 		addr:     f.String("flight", "", "also serve the blocks over Arrow Flight on `HOST:PORT` (docs/FLIGHT.md); empty: no"),
 		cert:     f.String("flight-tls-cert", "", "speak TLS on --flight with the certificate in `FILE` (PEM); empty: plaintext"),
 		key:      f.String("flight-tls-key", "", "the private key of --flight-tls-cert, in `FILE` (PEM)"),
-		token:    f.String("flight-token", os.Getenv("NDSHM_FLIGHT_TOKEN"), "require the bearer `TOKEN` of every Flight call (default $NDSHM_FLIGHT_TOKEN; empty: none)"),
+		token:    f.String("flight-token", "", "require the bearer `TOKEN` of every Flight call; empty: $NDSHM_FLIGHT_TOKEN, if set, else none"),
 		insecure: f.Bool("flight-insecure", false, "allow plaintext --flight on an address that is not loopback"),
 	}
 }
@@ -189,7 +189,7 @@ func (fs flightServe) server(load func(string, io.Reader) error, logf func(strin
 		}
 		return nil, nil
 	}
-	s := &flight.Server{Token: *fs.token, Insecure: *fs.insecure, Load: load, Logf: logf}
+	s := &flight.Server{Token: tokenOr(*fs.token), Insecure: *fs.insecure, Load: load, Logf: logf}
 	flight.ServeRings(s) // DoGet of rings: ndshm mirror
 	if (*fs.cert == "") != (*fs.key == "") {
 		return nil, errors.New("--flight-tls-cert and --flight-tls-key go together")
@@ -202,4 +202,14 @@ func (fs flightServe) server(load func(string, io.Reader) error, logf func(strin
 		s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
 	return s, nil
+}
+
+// tokenOr returns the token flag's value, or $NDSHM_FLIGHT_TOKEN when it
+// is empty: the environment keeps a token out of ps and shell history,
+// and out of the help, which would print a flag default.
+func tokenOr(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return os.Getenv("NDSHM_FLIGHT_TOKEN")
 }
