@@ -15,6 +15,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"google.golang.org/grpc/codes"
+
+	"github.com/ndshm/ndshm"
 	"github.com/ndshm/ndshm/flight"
 	"github.com/ndshm/ndshm/internal/shmtest"
 )
@@ -160,5 +163,30 @@ func TestMirrorAbort(t *testing.T) {
 	st, err := m.stop()
 	if err != nil || st.Frames != 1 || st.Aborted != 1 || st.Lost != 1 {
 		t.Errorf("Mirror: %+v, %v; want 1 frame, 1 aborted and lost", st, err)
+	}
+}
+
+// TestMirrorRefused: a server that refuses the token, or a name that is
+// not a ring, ends Mirror at once; reconnecting would not mend them.
+func TestMirrorRefused(t *testing.T) {
+	b := create(t, ndshm.Spec{DType: ndshm.Uint8, Shape: []int{10}})
+	srv := &flight.Server{Token: "right"}
+	flight.ServeRings(srv)
+	addr := serve(t, srv)
+	for _, tc := range []struct {
+		token, name string
+		code        codes.Code
+	}{
+		{"wrong", "r", codes.Unauthenticated},
+		{"right", b.Name(), codes.InvalidArgument}, // a block, not a ring
+	} {
+		c := dial(t, addr, flight.DialOptions{Token: tc.token})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		st, err := flight.Mirror(ctx, c, tc.name, shmtest.Name(), flight.MirrorOptions{})
+		cancel()
+		var fe *flight.Error
+		if !errors.As(err, &fe) || fe.Code != tc.code || st.Reconnects != 0 {
+			t.Errorf("token %q, ring %s: %v after %d reconnects, want %v at once", tc.token, tc.name, err, st.Reconnects, tc.code)
+		}
 	}
 }
