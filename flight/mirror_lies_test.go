@@ -14,7 +14,6 @@ import (
 	aflight "github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"google.golang.org/grpc/codes"
 
 	"github.com/ndshm/ndshm"
