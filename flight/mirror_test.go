@@ -218,3 +218,77 @@ func TestMirrorOverwrite(t *testing.T) {
 	}
 	t.Logf("received %d of %d frames; mirror %+v", got, n, st)
 }
+
+// TestMirrorFanOut: one stream feeds several local readers through
+// shared memory: in Broadcast mode each gets every frame, in Queue mode
+// (the remote ring's, so the local one's) each frame goes to one of them.
+func TestMirrorFanOut(t *testing.T) {
+	const n, k = 200, 3
+	for _, mode := range []ring.Mode{ring.Broadcast, ring.Queue} {
+		t.Run(mode.String(), func(t *testing.T) {
+			remote := makeRing(t, ring.Config{DType: ndshm.Uint32, Frame: []int{1000}, Slots: 4, Mode: mode})
+			srv := &flight.Server{}
+			flight.ServeRings(srv)
+			c := dial(t, serve(t, srv), flight.DialOptions{})
+			local := shmtest.Name()
+			m := startMirror(t, c, remote.Name(), local, flight.MirrorOptions{})
+			lr := openWhenThere(t, local)
+			if lr.Mode() != mode {
+				t.Fatalf("local ring in %v mode, want %v", lr.Mode(), mode)
+			}
+			tags := make(chan []uint64, k)
+			for range k {
+				rd, err := lr.Reader()
+				if err != nil {
+					t.Fatal(err)
+				}
+				go func() {
+					defer rd.Close()
+					p, _ := stream.NewPattern(ndshm.Uint32)
+					var got []uint64
+					for {
+						f, err := rd.Next(context.Background())
+						if err != nil { // io.EOF: the remote writer closed
+							tags <- got
+							return
+						}
+						if !p.Check(f.Bytes(), f.Tag) {
+							t.Errorf("frame %d: wrong pattern", f.Tag)
+						}
+						got = append(got, f.Tag)
+					}
+				}()
+			}
+			eventually(t, "the server's reader", func() bool { return readers(remote) == 1 })
+			w, err := remote.Writer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wp, _ := stream.NewPattern(ndshm.Uint32)
+			publish(t, w, wp, 0, n, 0)
+			w.Close()
+			seen := map[uint64]int{}
+			for range k {
+				got := <-tags
+				for i, tag := range got {
+					if i > 0 && tag <= got[i-1] {
+						t.Errorf("reader got tag %d after %d", tag, got[i-1])
+					}
+					seen[tag]++
+				}
+				if mode == ring.Broadcast && len(got) != n {
+					t.Errorf("a broadcast reader got %d of %d frames", len(got), n)
+				}
+			}
+			want := map[ring.Mode]int{ring.Broadcast: k, ring.Queue: 1}[mode]
+			for i := range uint64(n) {
+				if seen[i] != want {
+					t.Errorf("frame %d received %d times, want %d", i, seen[i], want)
+				}
+			}
+			if st, err := m.stop(); err != nil || st.Frames != n || st.Lost != 0 {
+				t.Errorf("Mirror: %+v, %v", st, err)
+			}
+		})
+	}
+}
