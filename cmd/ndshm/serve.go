@@ -47,14 +47,22 @@ While serving it removes orphans every --gc-interval (0: never). It logs
 loads, removals and refused requests to stderr (refusals at most 10 lines
 per 10s, then a count of the rest), and shows a progress bar
 while loading when stderr is a terminal. With --json each log line is a
-JSON object instead: {"time" (RFC 3339),"msg"}.`
+JSON object instead: {"time" (RFC 3339),"msg"}.
+
+--flight HOST:PORT also serves the blocks of this host over Apache Arrow
+Flight (gRPC, docs/FLIGHT.md), for ndshm pull and push on other hosts and
+for any Flight client (pyarrow.flight): list, describe and read blocks,
+and push new ones, which become this server's own. Plaintext is allowed
+only on a loopback address unless --flight-insecure; give
+--flight-tls-cert and --flight-tls-key for TLS, and --flight-token to
+require a bearer token of every call.`
 
 // A load is one --load NAME=FILE.npy.
 type load struct{ name, file string }
 
 // runServe is `ndshm serve`.
 func runServe(ctx context.Context, e *env, args []string) error {
-	f := cmdflag.New(e.stdout, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE] [--mode 0600] [--json]", serveAbout)
+	f := cmdflag.New(e.stdout, "serve", "serve [--socket PATH] [--load NAME=FILE.npy]... [--gc-interval 2s] [--max-anon SIZE] [--mode 0600] [--flight HOST:PORT [--flight-tls-cert FILE --flight-tls-key FILE] [--flight-token TOKEN] [--flight-insecure]] [--json]", serveAbout)
 	socket := f.String("socket", server.DefaultSocket(), "listen on the unix socket `PATH`")
 	every := f.Duration("gc-interval", 2*time.Second, "remove orphans this often; 0 never")
 	var maxAnon int64
@@ -75,6 +83,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		loads = append(loads, load{blockName(name), file})
 		return nil
 	})
+	fl := newFlightServe(f)
 	pos, err := f.Parse(args)
 	if err != nil {
 		return err
@@ -98,11 +107,37 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return errors.Join(err, srv.Close())
 		}
 	}
-	err = srv.Serve(ctx)
+	err = serveBoth(ctx, srv, fl, logf)
 	if err == nil {
 		logf("stopped: blocks removed, %s removed", *socket)
 	}
 	return err
+}
+
+// serveBoth runs srv, and the Flight server the flags ask for over the
+// same blocks (blocks pushed to it are srv's own), until ctx ends or
+// either fails.
+func serveBoth(ctx context.Context, srv *server.Server, fl flightServe, logf func(string, ...any)) error {
+	fsrv, err := fl.server(srv.Load, logf)
+	if err != nil || fsrv == nil {
+		return errors.Join(err, srv.Serve(ctx))
+	}
+	ln, err := fsrv.Listen(*fl.addr)
+	if err != nil {
+		return errors.Join(err, srv.Close())
+	}
+	logf("flight on %s", ln.Addr())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		err := fsrv.Serve(ctx, ln)
+		cancel() // a failed Flight server stops the whole
+		done <- err
+	}()
+	err = srv.Serve(ctx)
+	cancel()
+	return errors.Join(err, <-done)
 }
 
 // loadFile loads one --load into the server, through a reader that
