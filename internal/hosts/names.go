@@ -73,13 +73,22 @@ func Sweep() error {
 		return err
 	}
 	for _, name := range names {
-		if !ownerAlive(name) {
-			if err := removeNamespace(name); err != nil {
-				return err
-			}
+		if ownerAlive(name) {
+			continue
+		}
+		// Another process's Sweep may be removing it too.
+		if err := removeNamespace(name); err != nil && exists(name) {
+			return err
 		}
 	}
 	return nil
+}
+
+// exists reports whether the named network namespace is there, as ip
+// netns keeps them: a file in /run/netns.
+func exists(name string) bool {
+	_, err := os.Stat("/run/netns/" + name)
+	return err == nil
 }
 
 // removeNamespace kills every process in the network namespace name,

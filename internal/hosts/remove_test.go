@@ -51,12 +51,11 @@ func netnsList(t *testing.T) []string {
 	return names
 }
 
+// netnsPids lists the processes in the namespace name, none if it is
+// gone.
 func netnsPids(t *testing.T, name string) []int {
 	t.Helper()
-	out, err := exec.Command("ip", "netns", "pids", name).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, _ := exec.Command("ip", "netns", "pids", name).Output()
 	var pids []int
 	for _, f := range strings.Fields(string(out)) {
 		pid, _ := strconv.Atoi(f)
@@ -132,20 +131,24 @@ func TestSweep(t *testing.T) {
 		{fmt.Sprintf("ndshmnet-%d-%d-0000dead-h0", dead.Process.Pid, deadStart), false},
 		{fmt.Sprintf("ndshmnet-%d-%d-0000dead-h0", os.Getpid(), self+1), false}, // pid reused
 		{fmt.Sprintf("ndshmnet-%d-%d-0000beef-h0", os.Getpid(), self), true},
-		{"ndshmnet-notours", true},
+		{fmt.Sprintf("ndshmnet-notours-%d", os.Getpid()), true},
 	} {
-		if out, err := exec.Command("ip", "netns", "add", tc.name).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
-		t.Cleanup(func() { exec.Command("ip", "netns", "delete", tc.name).Run() })
-		sleeper := exec.Command("ip", "netns", "exec", tc.name, "sleep", "60")
+		// The sleeper is in the namespace before it has the name, so that
+		// a Sweep of another test binary running now kills it too.
+		sleeper := exec.Command("unshare", "--net", "sleep", "60")
 		if err := sleeper.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
-		for !slices.Contains(netnsPids(t, tc.name), sleeper.Process.Pid) {
-			time.Sleep(time.Millisecond) // until ip netns exec has joined it
+		self, _ := os.Readlink("/proc/self/ns/net")
+		for ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", sleeper.Process.Pid)); ns == self; {
+			time.Sleep(time.Millisecond) // until unshare has made its namespace
+			ns, _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/net", sleeper.Process.Pid))
 		}
+		if out, err := exec.Command("ip", "netns", "attach", tc.name, fmt.Sprint(sleeper.Process.Pid)).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("ip", "netns", "delete", tc.name).Run() })
 		if err := hosts.Sweep(); err != nil {
 			t.Fatal(err)
 		}
