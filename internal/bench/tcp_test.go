@@ -38,14 +38,16 @@ func TestTCPCopyCancel(t *testing.T) {
 }
 
 // BenchmarkTCPCopy copies 256 MiB from one host to another over plain
-// veth and through rate limits: the ceiling for ndshm bench flight. Its
-// MB/s includes starting the two peer processes; GB/s is the copy's own.
+// veth and through rate limits: the ceiling for ndshm bench flight; and,
+// for scale, within one host, over its loopback. Its MB/s includes
+// starting the two peer processes; GB/s is the copy's own.
 func BenchmarkTCPCopy(b *testing.B) {
 	const n = 256 << 20
 	for _, tc := range []struct {
 		name string
 		rate int64 // bits/s, 0 for none
-	}{{"veth", 0}, {"10gbit", 10e9}, {"1gbit", 1e9}} {
+		to   int   // the receiving host
+	}{{"loopback", 0, 0}, {"veth", 0, 1}, {"10gbit", 10e9, 1}, {"1gbit", 1e9, 1}} {
 		b.Run(tc.name, func(b *testing.B) {
 			s := hosts.New(b, 2)
 			if err := s.Netem(0, tc.rate); err != nil {
@@ -55,7 +57,7 @@ func BenchmarkTCPCopy(b *testing.B) {
 			b.ReportAllocs()
 			var sum bench.TCPResult
 			for b.Loop() {
-				r, err := bench.TCPCopy(context.Background(), s[0], s[1], n)
+				r, err := bench.TCPCopy(context.Background(), s[0], s[tc.to], n)
 				if err != nil {
 					b.Fatal(err)
 				}
