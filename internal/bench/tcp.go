@@ -38,8 +38,11 @@ const tcpBuf = 4 << 20
 // TCPCopy copies n bytes over one TCP connection from a process in host
 // from to a process in host to: this program re-executed in the role
 // "tcp-copy-peer" (TCPPeer), which it must play. Each side counts only
-// the copy itself, not its process's start.
+// the copy itself, not its process's start. n must be at least 1.
 func TCPCopy(ctx context.Context, from, to *hosts.Host, n int64) (TCPResult, error) {
+	if n < 1 {
+		return TCPResult{}, fmt.Errorf("tcp copy of %d bytes", n)
+	}
 	recv, err := startPeer(ctx, to, "recv", net.JoinHostPort(to.Addr.String(), "0"), n)
 	if err != nil {
 		return TCPResult{}, err
@@ -70,15 +73,15 @@ func TCPCopy(ctx context.Context, from, to *hosts.Host, n int64) (TCPResult, err
 
 // A tcpPeer is a running "tcp-copy-peer" process.
 type tcpPeer struct {
+	side string // "send" or "recv"
 	cmd  *exec.Cmd
 	out  *bufio.Reader
 	stop func() bool // stops killing it when the context ends
 }
 
-// startPeer starts a tcp-copy-peer in h with args, to be killed when ctx
-// ends.
-func startPeer(ctx context.Context, h *hosts.Host, args ...any) (*tcpPeer, error) {
-	cmd := h.Enter(reexec.Command("tcp-copy-peer", strings.Fields(fmt.Sprintln(args...))...))
+// startPeer starts a tcp-copy-peer in h, to be killed when ctx ends.
+func startPeer(ctx context.Context, h *hosts.Host, side, addr string, n int64) (*tcpPeer, error) {
+	cmd := h.Enter(reexec.Command("tcp-copy-peer", side, addr, fmt.Sprint(n)))
 	out, err := cmd.StdoutPipe()
 	if err == nil {
 		err = cmd.Start()
@@ -87,7 +90,7 @@ func startPeer(ctx context.Context, h *hosts.Host, args ...any) (*tcpPeer, error
 		return nil, fmt.Errorf("tcp-copy-peer in %s: %w", h.Name, err)
 	}
 	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
-	return &tcpPeer{cmd, bufio.NewReader(out), stop}, nil
+	return &tcpPeer{side, cmd, bufio.NewReader(out), stop}, nil
 }
 
 // result reads what the peer measured, the last line it prints.
@@ -98,7 +101,7 @@ func (p *tcpPeer) result() (tcpSide, error) {
 		err = json.Unmarshal([]byte(line), &s)
 	}
 	if err != nil {
-		return s, fmt.Errorf("tcp-copy-peer %s: %w", p.cmd.Args[len(p.cmd.Args)-3], err)
+		return s, fmt.Errorf("tcp-copy-peer %s: %w", p.side, err)
 	}
 	return s, nil
 }
