@@ -57,6 +57,9 @@ func TestReach(t *testing.T) {
 			if !strings.HasPrefix(last.Addr.String(), "198.18.") {
 				t.Errorf("address %v is outside 198.18.0.0/15", last.Addr)
 			}
+			for _, h := range s {
+				checkRoutes(t, h)
+			}
 			addr := startEcho(t, last)
 			for _, h := range s[:n-1] {
 				echo(t, h, addr, 1<<20)
@@ -85,5 +88,27 @@ func TestShmPrivate(t *testing.T) {
 	}
 	if _, err := os.Stat("/dev/shm/" + name); err == nil {
 		t.Errorf("/dev/shm/%s of host %s is in this machine's /dev/shm", name, s[0].Name)
+	}
+}
+
+// checkRoutes: a host has no route but to the other hosts (and its own
+// addresses): nothing it sends can leave for another machine. IPv6 has
+// link-local routes only, which end at the other end of the link.
+func checkRoutes(t *testing.T, h *hosts.Host) {
+	t.Helper()
+	for _, family := range []string{"-4", "-6"} {
+		out, err := h.Command(context.Background(), "ip", family, "-o", "route", "show", "table", "all").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			bad := strings.HasPrefix(r, "default")
+			if family == "-4" {
+				bad = bad || !strings.Contains(r, "198.18.0.") && !strings.Contains(r, " dev lo ")
+			}
+			if bad {
+				t.Errorf("host %s has route %q", h.Name, r)
+			}
+		}
 	}
 }
