@@ -21,7 +21,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"testing"
 )
 
 // A Host is one network namespace with a private /dev/shm. Its methods
@@ -37,10 +36,20 @@ type Host struct {
 // A Set is hosts that can reach each other, made by New or Start.
 type Set []*Host
 
+// TB is the part of testing.TB that New uses: this package is linked
+// into ndshm, for ndshm bench, which must not import package testing.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Error(args ...any)
+	Fatal(args ...any)
+	Skip(args ...any)
+}
+
 // New makes n hosts (at least 2) for the test and removes them, with
 // every process still running in them, when the test ends. Without root
 // the test is skipped, or fails when CI is set: CI runs as root.
-func New(t testing.TB, n int) Set {
+func New(t TB, n int) Set {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
