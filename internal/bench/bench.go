@@ -2,8 +2,8 @@
 // bench: handing blocks to another process, mapping arrays in pools of
 // goroutines and processes, and streaming frames through rings. Its
 // helper processes are this program re-executed (internal/reexec) in the
-// roles "handoff-peer", "ring-bench-reader" and "pool-worker", which the
-// program must play.
+// roles "handoff-peer", "ring-bench-reader", "pool-worker" and
+// "tcp-copy-peer", which the program must play.
 package bench
 
 import (
