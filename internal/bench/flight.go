@@ -21,7 +21,8 @@ import (
 const flightSize = 256 << 20
 
 // A flightRow is one transfer of bench flight: a Flight pull of the
-// block or the raw TCP copy of as many bytes, between the same hosts.
+// block or the raw TCP copy of as many bytes, between the same hosts;
+// or, for scale, a new block filled locally (freshFill).
 //
 // Copies count, per byte and side, each time user space copies it or
 // has the kernel copy it between user and kernel memory. The raw copy:
@@ -31,7 +32,7 @@ const flightSize = 256 << 20
 // from gRPC's message into the new block's shared memory. gRPC's framing
 // may add copies this count leaves out (see the profile in the notes).
 type flightRow struct {
-	Method     string  `json:"method"` // "flight-pull" or "raw-tcp-copy"
+	Method     string  `json:"method"` // "flight-pull", "raw-tcp-copy" or "fresh-block-fill"
 	Run        int     `json:"run"`    // rows of one run are measured back to back
 	Size       int64   `json:"size_bytes"`
 	Secs       float64 `json:"seconds"` // pull: request to the block published
@@ -103,10 +104,14 @@ func flightRounds(ctx context.Context, a, b *hosts.Host, runs int) ([]flightRow,
 		if err != nil {
 			return nil, err
 		}
-		p.Run = run
+		f, err := freshFill(flightSize)
+		if err != nil {
+			return nil, err
+		}
+		p.Run, f.Run = run, run
 		p.VsTCP = p.Rate / t.Rate
 		rows = append(rows, p, flightRow{Method: t.Method, Run: run, Size: t.Size, Secs: t.Secs, Rate: t.Rate,
-			SendCopies: t.Copies, RecvCopies: t.Copies, SendCPU: t.SendCPU, RecvCPU: t.RecvCPU})
+			SendCopies: t.Copies, RecvCopies: t.Copies, SendCPU: t.SendCPU, RecvCPU: t.RecvCPU}, f)
 	}
 	return rows, nil
 }
