@@ -24,13 +24,16 @@ const flightSize = 256 << 20
 // block or the raw TCP copy of as many bytes, between the same hosts;
 // or, for scale, a new block filled locally (freshFill).
 //
-// Copies count, per byte and side, each time user space copies it or
-// has the kernel copy it between user and kernel memory. The raw copy:
-// write(2) on one side, read(2) on the other. The pull: the server's
-// gRPC marshals the batch from the block's mapping into its message
-// buffer, then write(2); the puller read(2)s, and the batch is copied
-// from gRPC's message into the new block's shared memory. gRPC's framing
-// may add copies this count leaves out (see the profile in the notes).
+// Copies count, per byte and side, each copy between user and kernel
+// memory (read(2), write(2)) and each within user space, as the CPU
+// profiles of both sides show them (gRPC-Go v1.85, protobuf-go v1.36).
+// The raw copy: write(2) on one side, read(2) on the other. The pull's
+// server: protobuf marshals the batch from the block's mapping into the
+// message, gRPC's framing copies the message into its 1 MiB write
+// buffer, write(2): 3. The puller: read(2) into gRPC's read buffer, a
+// copy from it into each frame, one assembling the frames into the
+// message, protobuf's unmarshal into its own []byte, and the copy into
+// the new block's shared memory: 5. The fill: the one copy.
 type flightRow struct {
 	Method     string  `json:"method"` // "flight-pull", "raw-tcp-copy" or "fresh-block-fill"
 	Run        int     `json:"run"`    // rows of one run are measured back to back
@@ -147,7 +150,7 @@ func flightPull(ctx context.Context, srv *flightServer, b *hosts.Host, name, loc
 	}
 	gb, secs := float64(flightSize)/1e9, time.Duration(side.Took).Seconds()
 	return flightRow{Method: "flight-pull", Size: flightSize, Secs: secs, Rate: flightSize / secs,
-		SendCopies: 2, RecvCopies: 2, SendCPU: float64(cpu1-cpu0) / gb, RecvCPU: float64(side.CPU) / gb}, nil
+		SendCopies: 3, RecvCopies: 5, SendCPU: float64(cpu1-cpu0) / gb, RecvCPU: float64(side.CPU) / gb}, nil
 }
 
 // flightTargets checks the issue's target: the median pull at least
