@@ -55,7 +55,7 @@ type flightReport struct {
 	// fps, lost) once package flight mirrors rings; until then it is
 	// empty and the report says so.
 	Mirror  []json.RawMessage `json:"mirror"`
-	Targets []rbenchTarget          `json:"targets"`
+	Targets []rbenchTarget    `json:"targets"`
 }
 
 // benchFlight is `ndshm bench flight`: runs rounds of a pull of a 256
