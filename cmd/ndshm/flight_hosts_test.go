@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"os"
@@ -36,12 +35,12 @@ type flightServer struct {
 	cmd  *exec.Cmd
 	addr string // host:port of its Flight endpoint
 	mu   sync.Mutex
-	log  bytes.Buffer // its stderr after the "flight on" line
+	log  bytes.Buffer // its stderr
 	done chan struct{}
 }
 
 // startFlight runs `ndshm serve --flight` with extra flags in h, on
-// h's address, until the test ends (SIGTERM, then SIGKILL).
+// h's address, until the test ends (SIGINT, then SIGKILL after 10 s).
 func startFlight(t *testing.T, h *hosts.Host, extra ...string) *flightServer {
 	t.Helper()
 	addr := net.JoinHostPort(h.Addr.String(), flightPort)
@@ -57,26 +56,36 @@ func startFlight(t *testing.T, h *hosts.Host, extra ...string) *flightServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.stop() })
-	r := bufio.NewReader(errPipe)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			s.stop()
-			t.Fatalf("serve --flight in %s: %v before it served", h.Name, err)
-		}
-		if strings.Contains(line, "flight on ") {
-			break
-		}
-		t.Logf("serve in %s: %s", h.Name, strings.TrimSpace(line))
-	}
-	go func() {
+	ready := make(chan bool, 1)
+	go func() { // reads its log until it ends, which must not block it
 		defer close(s.done)
-		b, _ := io.ReadAll(r)
-		s.mu.Lock()
-		s.log.Write(b)
-		s.mu.Unlock()
+		r, seen := bufio.NewReader(errPipe), false
+		for {
+			line, err := r.ReadString('\n')
+			s.mu.Lock()
+			s.log.WriteString(line)
+			s.mu.Unlock()
+			if !seen && (err != nil || strings.Contains(line, "flight on ")) {
+				seen = true
+				ready <- err == nil
+			}
+			if err != nil {
+				return
+			}
+		}
 	}()
-	return s
+	select {
+	case ok := <-ready:
+		if ok {
+			return s
+		}
+	case <-time.After(30 * time.Second):
+	}
+	s.stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.Fatalf("serve --flight in %s did not serve:\n%s", h.Name, s.log.String())
+	return nil
 }
 
 // stop ends the server, if it still runs, and reaps it.
