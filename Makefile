@@ -6,7 +6,7 @@
 PY := /usr/bin/python3
 GO ?= go
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS := python3-numpy python3-pip python3-venv python3-setuptools python3-wheel libatomic1
+DEBS := python3-numpy python3-pip python3-venv python3-setuptools python3-wheel libatomic1 iproute2
 
 .PHONY: test deps vet venv race bench fuzz demo
 
@@ -19,12 +19,15 @@ test: deps vet
 	$(MAKE) --no-print-directory race bench NDSHM_PYTHON="$$dir/venv/bin/python"
 
 # ensurepip is what python3-venv adds to Debian's Python; libatomic is what
-# Python's ndshm.add calls for the atomics Go's lock.Add* use. One import a
-# run: setuptools imported after pip trips Debian's distutils hack.
+# Python's ndshm.add calls for the atomics Go's lock.Add* use; iproute2's ip
+# and tc make the network-namespace hosts of the tests across machines
+# (internal/hosts). One import a run: setuptools imported after pip trips
+# Debian's distutils hack.
 deps:
 	@ok=1; for m in numpy pip setuptools wheel ensurepip; do \
 		$(PY) -c "import $$m" 2>/dev/null || ok=0; done; \
 	$(PY) -c 'import ctypes.util, sys; sys.exit(ctypes.util.find_library("atomic") is None)' || ok=0; \
+	[ -x /sbin/ip ] && [ -x /sbin/tc ] || ok=0; \
 	[ $$ok = 1 ] || { echo "installing $(DEBS)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS); }

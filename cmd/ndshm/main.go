@@ -72,6 +72,8 @@ var roles = map[string]reexec.Func{
 	"pool-worker":       poolWorker,
 	"handoff-peer":      func([]string) int { return reexec.Exit("handoff-peer", handoff.ServeFd3()) },
 	"ring-bench-reader": bench.RingReader,
+	"tcp-copy-peer":     bench.TCPPeer, // bench flight's raw TCP ceiling
+	"flight-pull-peer":  flightPullPeer,
 	"demo-worker":       demo.Worker,
 	"demo-sum":          demo.Sum,
 	"demo-creator":      demo.Creator,

@@ -2,8 +2,9 @@
 // bench: handing blocks to another process, mapping arrays in pools of
 // goroutines and processes, and streaming frames through rings. Its
 // helper processes are this program re-executed (internal/reexec) in the
-// roles "handoff-peer", "ring-bench-reader" and "pool-worker", which the
-// program must play.
+// roles "handoff-peer", "ring-bench-reader", "pool-worker",
+// "tcp-copy-peer", and for bench flight "ndshm" (the command line) and
+// "flight-pull-peer", which the program must play.
 package bench
 
 import (
@@ -23,7 +24,8 @@ import (
 // Synopsis is ndshm bench's usage line.
 const Synopsis = "bench handoff [--json] [--plot F.svg] [--sizes 1KiB,1MiB,...] [--read touch|all]" +
 	" | bench map [--json] [--plot F.svg] [--size 400MiB] [--runs N]" +
-	" | bench ring [--json] [--plot F.svg] [--sizes 64,1MiB,...] [--readers 1,2] [--duration D]"
+	" | bench ring [--json] [--plot F.svg] [--sizes 64,1MiB,...] [--readers 1,2] [--duration D]" +
+	" | bench flight [--json] [--plot F.svg] [--runs N]"
 
 // About describes the benchmarks, for ndshm help bench.
 const About = `
@@ -53,6 +55,13 @@ Measures ndshm against copying. Benchmarks:
             reader-awake latency p50/p99, and for frames of --paced-from
             and more the transport's share of a core at 30 fps. About 35 s.
 
+  flight    pull a 256 MiB block from ndshm serve --flight on one host
+            into another's /dev/shm, then copy as many bytes over raw TCP
+            between the same hosts, --runs times: GB/s, the pull's share
+            of the raw copy's, copies per byte and CPU per GB on each
+            side. The hosts are network namespaces on this machine
+            (needs root).
+
 --plot FILE.svg (or FILE.png) also draws the results: handoff, p50 against
 size on log-log axes, a line per read and mapping for ndshm and per read for
 the socket copy; ring, frames/s against frame size, ring vs socket; map, each
@@ -66,7 +75,11 @@ vs_socket on ndshm rows, sum on read-all rows), or for map
 "op":"sqrt","bytes":B,"first":bool,"p50_ms":x}],"task_overhead_us":y,"lock_us":z}, or for ring
 {"bench":"ring","results":[{"method":"ndshm-ring"|"ndshm-ring-spin"|"unix-socket-copy",
 "frame_bytes":N,"readers":R,"fps":f,"p50_us":x,"p99_us":y,"cpu_s_per_1k":c,...}],
-"targets":[{"target":"...","value":v,"unit":"...","met":true|false|null}]}.`
+"targets":[{"target":"...","value":v,"unit":"...","met":true|false|null}]}, or for flight
+{"bench":"flight","results":[{"method":"flight-pull"|"raw-tcp-copy","run":n,"size_bytes":N,
+"seconds":s,"bytes_per_s":r,"send_user_copies_per_byte":c,"recv_user_copies_per_byte":c,
+"send_cpu_ns_per_gb":x,"recv_cpu_ns_per_gb":y,"vs_tcp":v}],"mirror":[],"targets":[...]}
+(vs_tcp on pull rows: its rate / the same run's raw copy's).`
 
 // Options are ndshm bench's flags.
 type Options struct {
@@ -86,7 +99,7 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.sizes, "sizes", "", "comma-separated sizes (default 1KiB to 1GiB; ring: 64,64KiB,1MiB,100MiB)")
 	fs.StringVar(&o.read, "read", "touch,all", "handoff: what the peer reads, `R`: touch (one byte), all (every byte) or touch,all")
 	fs.StringVar(&o.size, "size", "400MiB", "map: the array's size `S` (default 400MiB)")
-	fs.IntVar(&o.runs, "runs", 5, "map: `N` runs of each op in each pool (default 5)")
+	fs.IntVar(&o.runs, "runs", 5, "map: `N` runs of each op in each pool; flight: N rounds (default 5)")
 	fs.StringVar(&o.readers, "readers", "1,2", "ring: `N,M` reader processes (default 1,2)")
 	fs.DurationVar(&o.duration, "duration", 400*time.Millisecond, "ring: send frames for `D` in each run (default 400ms)")
 	fs.DurationVar(&o.spin, "spin", 50*time.Microsecond, "ring: ndshm-ring-spin readers poll for `D` before sleeping (default 50µs)")
@@ -120,6 +133,11 @@ func New(name string, o *Options) (Run, error) {
 			return nil, err
 		}
 		return func(ctx context.Context, w io.Writer) error { return benchRing(ctx, w, o.json, o.plot, ro) }, nil
+	case "flight":
+		if o.runs < 1 {
+			return nil, fmt.Errorf("--runs must be at least 1")
+		}
+		return func(ctx context.Context, w io.Writer) error { return benchFlight(ctx, w, o) }, nil
 	case "handoff":
 		list := handoff.Sizes
 		if o.sizes != "" {
