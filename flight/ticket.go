@@ -9,7 +9,7 @@ import (
 // go to the handler registered for them in Server.Get.
 const (
 	KindBlock = "block" // a block's data, once
-	KindRing  = "ring"  // a ring's frames, as a stream (to come)
+	KindRing  = "ring"  // a ring's frames, as a stream (ServeRings)
 )
 
 // A Ticket names what a DoGet returns: a kind and an ndshm name.

@@ -187,3 +187,42 @@ func TestClosedHandles(t *testing.T) {
 		t.Errorf("Stat after both closed: %+v", st)
 	}
 }
+
+// A ring opened read-only refuses readers and writers, which write to
+// its control words, instead of faulting on the read-only mapping.
+func TestReadOnlyRefusesPeers(t *testing.T) {
+	name := shmtest.Name()
+	r, err := ring.Create(name, ring.Config{DType: ndshm.Uint8, Frame: []int{64}, Slots: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ro, err := ring.Open(name, ndshm.ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	for _, c := range []struct {
+		what string
+		f    func() error
+	}{
+		{"Reader", func() error {
+			rd, err := ro.Reader()
+			if err == nil {
+				rd.Close()
+			}
+			return err
+		}},
+		{"Writer", func() error {
+			w, err := ro.Writer()
+			if err == nil {
+				w.Close()
+			}
+			return err
+		}},
+	} {
+		if err := c.f(); !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("%s on a read-only ring: %v, want fs.ErrPermission", c.what, err)
+		}
+	}
+}

@@ -197,7 +197,15 @@ func attachBlock(b *ndshm.Block) (*Ring, error) {
 // ownFD opens the ring anew: OFD locks belong to an open file
 // description, so every writer and reader needs its own to be told apart
 // from the rest of this process.
-func (r *Ring) ownFD() (int, error) { return sys.Reopen(r.fd) }
+// ownFD is a Reader's or Writer's own descriptor. Both write to the
+// ring's control words, so a ring opened with ndshm.ReadOnly has neither:
+// its mapping is read-only and a write there would fault.
+func (r *Ring) ownFD() (int, error) {
+	if block.Of(r.b).ReadOnly() {
+		return -1, fmt.Errorf("ring opened read-only: readers and writers write to its control words: %w", fs.ErrPermission)
+	}
+	return sys.Reopen(r.fd)
+}
 
 func (c Config) spec() (ndshm.Spec, config, error) {
 	g := config{mode: c.Mode, policy: c.Policy, slots: c.Slots, readers: c.Readers}
