@@ -52,12 +52,7 @@
 //
 // Waiters sleep on shared futex words in the footer (never private ones,
 // which another process cannot wake); a publish costs one futex wake
-// only when someone sleeps. Before it sleeps a waiter polls for as long
-// as its recent waits took, up to 50 µs, yielding the CPU between looks:
-// at full speed readers and writer then hardly ever sleep, while one
-// paced slower than that sleeps at once. A writer blocked by a full
-// Broadcast ring sleeps until half of it is read, so it is woken once per
-// half a ring. At most 16 threads of a process sleep in the
+// only when someone sleeps. At most 16 threads of a process sleep in the
 // kernel at once, since each pins an OS thread; further waiters poll
 // every millisecond. Reader.SetSpin trades a core's polling for latency.
 // A Python peer (python/ndshm/ring.py) waits and wakes through the same

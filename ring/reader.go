@@ -31,8 +31,6 @@ type Reader struct {
 	last   uint32 // the stream it saw end, which it must not join again
 
 	missed, recv uint64
-
-	adapt adaptive // how long to poll before sleeping
 }
 
 // Reader subscribes to the ring, taking a free reader place (a ring has
@@ -97,15 +95,12 @@ func (r *Ring) join(fd, i int) *Reader {
 	// Positioned only now: WaitReaders counts a reader from here, so a
 	// writer that waited for it publishes nothing below its next.
 	c.reader(i, rState).Store(uint64(os.Getpid())<<32 | stateActive | statePositioned)
-	c.notifyWriter(0)
+	c.notifyWriter()
 	return rd
 }
 
 // SetSpin makes Next poll for up to d before it sleeps: lower latency for
-// a core's worth of polling. With the default, 0, Next polls only for as
-// long as the reader's recent frames took to come, at most 50 µs and
-// yielding the CPU between looks, and sleeps at once when they come
-// slower than that.
+// a core's worth of polling. The default, 0, sleeps at once.
 func (rd *Reader) SetSpin(d time.Duration) { rd.spin = d }
 
 // Stream returns the stream the reader is in, or 0 between streams
@@ -170,7 +165,7 @@ func (rd *Reader) Release() error {
 	c.reader(rd.i, rHold).Store(0)
 	rd.held, rd.recv = -1, rd.recv+1
 	c.reader(rd.i, rRecv).Store(rd.recv)
-	c.notifyWriter(rd.seq + 1)
+	c.notifyWriter()
 	return err
 }
 
@@ -181,7 +176,7 @@ func (rd *Reader) Close() error {
 	}
 	rd.Release()
 	rd.c.reader(rd.i, rState).Store(0)
-	rd.c.notifyWriter(0)
+	rd.c.notifyWriter()
 	err := sys.Close(rd.fd)
 	rd.fd = -1
 	return err
@@ -319,17 +314,9 @@ func (rd *Reader) skip(cur, to uint64, claimed bool) {
 func (rd *Reader) wait(ctx context.Context, idle bool) error {
 	c, cur := rd.c, rd.cursor()
 	head := c.head()
-	start := time.Now()
-	// A reader told to spin spins as told; others poll as they learned.
-	if rd.spin > 0 && poll(head, cur, rd.spin, false) || rd.spin == 0 && poll(head, cur, rd.adapt.d, true) {
-		rd.adapt.learn(time.Since(start))
+	if poll(head, cur, rd.spin) {
 		return nil
 	}
-	defer func() {
-		if head.Load() > cur {
-			rd.adapt.learn(time.Since(start))
-		}
-	}()
 	// Counted before flagged and unflagged before uncounted: a reader
 	// that dies in between leaves the count high (a wasted wake per
 	// publish), never low (a lost wake).
@@ -341,13 +328,9 @@ func (rd *Reader) wait(ctx context.Context, idle bool) error {
 	h := head.Load()
 	err := rd.streamEnd(w, h <= cur, idle)
 	if h <= cur && err == nil {
-		var timedOut bool
-		timedOut, err = sleep(ctx, futex32(head), uint32(h))
+		err = sleep(ctx, futex32(head), uint32(h))
 		if head.Load() > cur {
 			err = nil
-			if timedOut {
-				lostWakes.Add(1)
-			}
 		}
 	}
 	c.reader(rd.i, rAsleep).Store(0)

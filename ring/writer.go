@@ -27,7 +27,6 @@ type Writer struct {
 	holds   []uint64 // overwrite: scratch for the frames readers hold
 
 	reclaimed time.Time // when dead readers were last looked for
-	adapt     adaptive  // how long to poll for a free slot before sleeping
 }
 
 // Writer makes this process the ring's writer and starts a new stream:
@@ -42,12 +41,6 @@ func (r *Ring) Writer() (*Writer, error) {
 		return nil, &fs.PathError{Op: "write", Path: r.Name(), Err: err}
 	}
 	ok, err := sys.SetRange(fd, sys.RangeWrite, writerLock, 1)
-	// A writer that has said it closed but still holds the lock is
-	// between the two steps of Close: give it up to a tick to finish.
-	for end := time.Now().Add(tick); err == nil && !ok && closing(r.c) && time.Now().Before(end); {
-		time.Sleep(100 * time.Microsecond)
-		ok, err = sys.SetRange(fd, sys.RangeWrite, writerLock, 1)
-	}
 	if err == nil && !ok {
 		err = fmt.Errorf("ring has a live writer (pid %d): %w", r.c.writer().Load()>>32, fs.ErrExist)
 	}
@@ -70,12 +63,6 @@ func (r *Ring) Writer() (*Writer, error) {
 	w.stream = nextStream(prev)
 	r.c.writer().Store(makeWriterWord(writerLive, w.stream, os.Getpid()))
 	return w, nil
-}
-
-// closing reports whether the writer word says its writer closed.
-func closing(c ctl) bool {
-	state, _, _ := writerWord(c.writer().Load())
-	return state == writerClosed
 }
 
 // Loan returns a free slot for the next frame, waiting, under the Backpressure
@@ -176,11 +163,8 @@ func (w *Writer) free() int {
 }
 
 // consumed reports whether slot k's frame is done with, under Backpressure.
-func (w *Writer) consumed(k int) bool { return w.past(w.slotSeq[k]) }
-
-// past reports whether the frame whose seq+1 is v (0: none) is done
-// with, under Backpressure.
-func (w *Writer) past(v uint64) bool {
+func (w *Writer) consumed(k int) bool {
+	v := w.slotSeq[k] // seq+1
 	if v == 0 {
 		return true
 	}
@@ -247,37 +231,25 @@ func (w *Writer) wait(ctx context.Context) (int, error) {
 	if k := w.free(); k >= 0 {
 		return k, nil
 	}
-	// Poll first: a reader that is keeping up frees a slot within a
-	// couple of microseconds, far sooner than a futex round trip.
-	start := time.Now()
-	for end, yield := start.Add(max(minPoll, w.adapt.d)), false; ; {
+	// Poll briefly first: a reader that is keeping up frees a slot within
+	// a couple of microseconds, far sooner than a futex round trip.
+	for end := time.Now().Add(minPoll); ; {
 		if k := w.free(); k >= 0 {
-			w.adapt.learn(time.Since(start))
 			return k, nil
 		}
-		now := time.Now()
-		if !now.Before(end) {
+		if !time.Now().Before(end) {
 			break
 		}
-		if yield {
-			sys.Yield()
-		}
-		yield = now.Sub(start) > minPoll
 	}
-	defer func() { w.adapt.learn(time.Since(start)) }()
-	want := w.want()
 	for {
-		c.wwaits().Store(wantRelease(want))
+		c.wwaits().Store(1)
 		f := c.freed().Load()
 		if k := w.free(); k >= 0 {
 			c.wwaits().Store(0)
 			return k, nil
 		}
-		timedOut, err := sleep(ctx, word32(c.freed()), f)
+		err := sleep(ctx, word32(c.freed()), f)
 		c.wwaits().Store(0)
-		if timedOut && w.wanted(want) {
-			lostWakes.Add(1)
-		}
 		if err != nil {
 			return -1, err
 		}
@@ -285,31 +257,6 @@ func (w *Writer) wait(ctx context.Context) (int, error) {
 			w.reclaim()
 		}
 	}
-}
-
-// want is the frame the writer waits for when it sleeps (seq+1, see
-// wakeAny; 0 for any release). Broadcast under Backpressure, where every
-// reader's next only grows, it waits until half the ring is free: the
-// frame in slot seq % S, and the S/2 - 1 after it, all read. Queue
-// readers release frames out of order, so there it waits for the one
-// frame; Overwrite waits for any release.
-func (w *Writer) want() uint64 {
-	v := w.slotSeq[w.seq%uint64(len(w.slotSeq))]
-	switch {
-	case w.r.cfg.policy == Overwrite:
-		return 0
-	case w.r.cfg.mode == Queue:
-		return v
-	}
-	return min(v+uint64(max(1, len(w.slotSeq)/2))-1, w.seq)
-}
-
-// wanted reports whether what the writer sleeps for, v from want, came.
-func (w *Writer) wanted(v uint64) bool {
-	if v == 0 {
-		return w.free() >= 0
-	}
-	return w.past(v)
 }
 
 // reclaim frees the places of readers that are marked active but whose

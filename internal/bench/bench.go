@@ -48,9 +48,7 @@ Measures ndshm against copying. Benchmarks:
   ring      stream frames (--sizes, default 64 B, 64 KiB, 1 MiB, 100 MiB)
             to 1 and 2 reader processes (--readers) through a ring, with
             readers that sleep or spin (--spin), vs copying each frame
-            through a unix socket to each reader (the ring as deep as the
-            socket's buffer for small frames, up to 256 slots; else 8, or
-            3 over 32 MiB): frames/s at full speed
+            through a unix socket to each reader: frames/s at full speed
             and CPU seconds per 1,000 frames (--duration each), publish to
             reader-awake latency p50/p99, and for frames of --paced-from
             and more the transport's share of a core at 30 fps. About 35 s.

@@ -31,7 +31,7 @@ type rbenchResult struct {
 	P99        float64  `json:"p99_us"`
 	CPUPer1k   float64  `json:"cpu_s_per_1k"`
 	SpinUs     float64  `json:"spin_us"`
-	Slots      int      `json:"slots,omitempty"` // the ring's at full speed (the latency runs have at most 8)
+	Slots      int      `json:"slots,omitempty"` // the ring's
 	Frames     int      `json:"frames"`          // sent at full speed
 	Samples    int      `json:"samples"`         // latencies, over all readers
 	PacedFPS   *float64 `json:"paced_fps,omitempty"`
@@ -92,7 +92,7 @@ func benchRing(ctx context.Context, out io.Writer, asJSON bool, plot string, o r
 // measure runs one method at full speed, paced for latency, and for
 // big frames at 30 fps.
 func (o rbenchOpts) measure(ctx context.Context, peers []*rbenchPeer, method string, size int, sock []byte) (rbenchResult, error) {
-	r := rbenchRun{size: size, slots: rbenchSlots(size)}
+	r := rbenchRun{size: size, slots: max(3, min(8, (256<<20)/size))}
 	// Readers that block are asleep 200 µs after a frame; readers that
 	// spin must still be spinning when the next comes.
 	lat := rbenchPacer{d: o.duration, min: 10, max: 5000, gap: 200 * time.Microsecond}
@@ -107,13 +107,7 @@ func (o rbenchOpts) measure(ctx context.Context, peers []*rbenchPeer, method str
 	if err != nil {
 		return rbenchResult{}, err
 	}
-	// The latency runs keep 8 slots: in a deeper ring, a reader that
-	// falls behind the paced frames would be timed queueing, not waking.
-	pr := r
-	if pr.sock == nil {
-		pr.slots = max(3, min(8, (256<<20)/size))
-	}
-	paced, err := pr.run(ctx, peers, lat, true)
+	paced, err := r.run(ctx, peers, lat, true)
 	if err != nil {
 		return rbenchResult{}, err
 	}
@@ -130,16 +124,6 @@ func (o rbenchOpts) measure(ctx context.Context, peers []*rbenchPeer, method str
 		res.PacedFPS, res.CoreShare = &st.rate, &share
 	}
 	return res, nil
-}
-
-// rbenchSlots is the ring's slots for frames of size bytes: 8, or 3 for
-// frames over 32 MiB, but as deep as the socket's buffer for small
-// frames. A unix socket here buffers 278 writes of 72 bytes (a 64-byte
-// frame and its header) before its writer blocks; a ring of 8 such
-// frames measured how often a writer 8 frames ahead must wait, not the
-// transport. Up to 256 slots, as many as 64 KiB hold.
-func rbenchSlots(size int) int {
-	return max(3, min(8, (256<<20)/size), min(256, (64<<10)/size))
 }
 
 // rbenchOpts are `ndshm bench ring`'s flags.
@@ -228,7 +212,6 @@ func rbenchTargets(rs []rbenchResult) []rbenchTarget {
 func (rep rbenchReport) write(out io.Writer, o rbenchOpts) error {
 	fmt.Fprintf(out, "Broadcast ring (block policy) vs copying through a unix socket, to reader processes.\n"+
 		"A ring reader reads one word of each frame; a socket reader reads every byte.\n"+
-		"The ring has 8 slots (3 for frames over 32 MiB), or at full speed for small frames as many as the socket buffers, up to 256.\n"+
 		"fps and CPU: full speed for %v; latency: publish to reader awake, frames paced;\n"+
 		"at %d fps: frames of %s and more, for %v. %s readers poll %v before sleeping.\n\n",
 		o.duration, rbenchFPS, human.Bytes(int64(o.pacedFrom)), 4*o.duration, rbenchRingSpin, o.spin)

@@ -236,10 +236,8 @@ class Ring(_Closing):
 
     def _notify_writer(self, fx: _Futex | None) -> None:
         """Tell a writer waiting for a free slot that one may have freed: bump freed and
-        wake it.  Doing so whether or not wwaits says it sleeps, or which frame it names
-        (docs/FORMAT.md), costs one system call, as many as the fence that looking at
-        wwaits after the caller's stores would need; an early wake only makes the writer
-        look again."""
+        wake it.  Doing so whether or not wwaits says it sleeps costs one system call, as
+        many as the fence that looking at wwaits after the caller's stores would need."""
         if fx:
             fx.add(self._addr + _FREED, 1, _Futex.ALL)
 
@@ -579,13 +577,7 @@ class Writer(_Closing):
 
     def __init__(self, ring: Ring) -> None:
         fd = ring._reopen()
-        ok, end = _lock(fd, _WRITER_LOCK), time.monotonic() + _TICK
-        # A writer that has said it closed but still holds the lock is between the two
-        # steps of its close: give it up to a tick to finish.
-        while not ok and _writer_word(ring._ld(_WRITER))[0] == _W_CLOSED and time.monotonic() < end:
-            time.sleep(0.0001)
-            ok = _lock(fd, _WRITER_LOCK)
-        if not ok:
+        if not _lock(fd, _WRITER_LOCK):
             os.close(fd)
             raise FileExistsError(errno.EEXIST, 'ring has a live writer (pid %d)'
                                   % (ring._ld(_WRITER) >> 32), ring._path)
@@ -662,7 +654,6 @@ class Writer(_Closing):
             k = self._free()
             if k >= 0:
                 return k
-            # 1: woken by any release (Go writers name a frame, for fewer wakes; FORMAT.md)
             if fx:
                 fx.store(r._addr + _WWAITS, 1)  # seen before we look again (a locked op)
             else:
