@@ -73,24 +73,17 @@ func readDir(r *Report) {
 	if size, free, err := sys.DiskSpace(r.ShmDir); err == nil {
 		r.ShmDirSizeBytes, r.ShmDirFreeBytes = &size, &free
 	}
-	real, err := filepath.EvalSymlinks(r.ShmDir)
-	if err != nil {
-		return
-	}
-	f, err := os.Open("/proc/self/mounts")
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	m, ok := sys.MountOf(f, real)
+	m, ok := sys.MountAt(r.ShmDir)
 	if !ok {
 		return
 	}
 	r.ShmDirFSType, r.ShmDirMountPoint, r.ShmDirMountOptions = &m.FSType, &m.Dir, &m.Options
 	if huge, ok := sys.MountOption(m.Options, "huge"); ok && m.FSType == "tmpfs" {
 		r.ShmDirHugeOption = &huge
-		r.ShmDirHuge = huge == "always" || huge == "within_size"
 	}
+	// What blocks there get, as Create decides it (shmem_enabled's
+	// force and deny override the mount's huge=).
+	r.ShmDirHuge = sys.TmpfsHuge(m, sys.ShmemEnabled())
 }
 
 // readKernel fills in the THP settings and the hugetlb pool.

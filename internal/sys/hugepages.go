@@ -53,18 +53,24 @@ var dirHuge = sync.OnceValue(func() bool {
 	if dirErr != nil {
 		return false
 	}
-	real, err := filepath.EvalSymlinks(Dir)
+	m, ok := MountAt(Dir)
+	return ok && TmpfsHuge(m, ShmemEnabled())
+})
+
+// MountAt returns the mount that holds dir, after symbolic links, as
+// /proc/self/mounts lists it.
+func MountAt(dir string) (Mount, bool) {
+	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return false
+		return Mount{}, false
 	}
 	f, err := os.Open("/proc/self/mounts")
 	if err != nil {
-		return false
+		return Mount{}, false
 	}
 	defer f.Close()
-	m, ok := MountOf(f, real)
-	return ok && TmpfsHuge(m, ShmemEnabled())
-})
+	return MountOf(f, real)
+}
 
 // TmpfsHuge reports whether files on mount m get huge pages when they are
 // sized and allocated whole, under the system's shmem_enabled setting.
